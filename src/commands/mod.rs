@@ -1,0 +1,3 @@
+//! One file per subcommand: each builds its inputs, calls the library and returns a report.
+
+pub mod profile;

@@ -1,0 +1,143 @@
+//! `prepcost profile`: scan the source, run the pipeline's stages, optionally write the
+//! result, and report what every step cost.
+
+use std::io::IsTerminal;
+
+use crate::config::ProfileConfig;
+use crate::cost::Pricing;
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::intermediate::TextStats;
+use crate::pipeline::{self, Meter};
+use crate::report::{
+    CostReport, OutputReport, ProfileReport, RunReport, SCHEMA_VERSION, SourceReport, StageReport,
+    StepReport, Totals, ratio,
+};
+use crate::session::Session;
+use crate::stages::{self, Stage};
+use crate::{output, resources, scan, storage};
+
+/// Runs `profile` and returns its report.
+pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
+    let progress = Progress::new(config.quiet);
+    let stages: Vec<Box<dyn Stage>> = config
+        .stages
+        .iter()
+        .map(|spec| stages::build(spec, &config.source))
+        .collect::<Result<_>>()?;
+    let location = storage::resolve(&config.source.uri)?;
+    let session = Session::new(config.memory_limit)?;
+    let cache = session.ctx.runtime_env().cache_manager.get_file_metadata_cache();
+    let dataset = Dataset::open(location, cache).await?;
+    let storage = dataset.storage();
+
+    progress.step(&format!("scanning {} ({} rows)", config.source.uri, storage.rows));
+    let meter = Meter::start(&session.pool);
+    let source = scan::scan(&session, &dataset, &config.source).await?;
+    let scan_step = meter.finish(&source);
+    let source_stats = source.stats();
+
+    let announce = |stage: &dyn Stage| progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
+    let (result, stage_reports) =
+        pipeline::run(&session, &stages, source, &config.source.text_column, &announce).await?;
+
+    let output = match &config.output {
+        Some(target) => {
+            progress.step(&format!("writing {target}"));
+            Some(output::write(&session, &result, target).await?)
+        }
+        None => None,
+    };
+    let result_stats = result.stats();
+    drop(result);
+
+    let totals = totals(&scan_step, &stage_reports, output.as_ref(), source_stats, result_stats);
+    let cost = cost(&config.pricing, &totals, storage.file_bytes, output.as_ref());
+    Ok(ProfileReport {
+        schema_version: SCHEMA_VERSION,
+        command: "profile",
+        prepcost_version: env!("CARGO_PKG_VERSION"),
+        source: SourceReport {
+            uri: config.source.uri.clone(),
+            format: config.source.format,
+            text_column: config.source.text_column.clone(),
+            id_column: config.source.id_column.clone(),
+            files: storage.files,
+            rows: source_stats.rows,
+            text_bytes: source_stats.text_bytes,
+            text_nulls: source_stats.text_nulls,
+        },
+        storage,
+        scan: scan_step,
+        stages: stage_reports,
+        output,
+        totals,
+        cost,
+        run: RunReport {
+            memory_limit_bytes: config.memory_limit,
+            threads: session.threads,
+            engine: "datafusion (local)",
+        },
+    })
+}
+
+fn totals(
+    scan: &StepReport,
+    stages: &[StageReport],
+    output: Option<&OutputReport>,
+    source: TextStats,
+    result: TextStats,
+) -> Totals {
+    let wall = scan.wall_seconds
+        + stages.iter().map(|s| s.wall_seconds).sum::<f64>()
+        + output.map_or(0.0, |o| o.wall_seconds);
+    let cpu = scan.cpu_seconds
+        + stages.iter().map(|s| s.cpu_seconds).sum::<f64>()
+        + output.map_or(0.0, |o| o.cpu_seconds);
+    let peak = stages
+        .iter()
+        .map(|s| s.peak_memory_bytes)
+        .chain([scan.peak_memory_bytes])
+        .max()
+        .unwrap_or(0);
+    Totals {
+        rows_in: source.rows,
+        rows_out: result.rows,
+        drop_rate: ratio(source.rows.saturating_sub(result.rows) as f64, source.rows as f64),
+        text_bytes_in: source.text_bytes,
+        text_bytes_out: result.text_bytes,
+        wall_seconds: wall,
+        cpu_seconds: cpu,
+        peak_memory_bytes: peak,
+        peak_rss_bytes: resources::peak_rss(),
+    }
+}
+
+fn cost(pricing: &Pricing, totals: &Totals, source_bytes: u64, output: Option<&OutputReport>) -> CostReport {
+    CostReport {
+        core_hours: totals.cpu_seconds / 3600.0,
+        compute_usd: pricing.compute_usd(totals.cpu_seconds),
+        source_storage_usd_per_month: pricing.storage_usd_per_month(source_bytes),
+        output_storage_usd_per_month: output.map(|o| pricing.storage_usd_per_month(o.bytes)),
+        pricing: *pricing,
+    }
+}
+
+/// Progress lines on stderr, only when it is a terminal and `--quiet` was not given.
+struct Progress {
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Progress {
+            enabled: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn step(&self, what: &str) {
+        if self.enabled {
+            eprintln!("prepcost: {what}");
+        }
+    }
+}

@@ -1,0 +1,589 @@
+//! The pipeline file (TOML) and the validated configuration of a run.
+//!
+//! Settings come, in rising precedence, from defaults, the pipeline file, the environment and
+//! the command line (clap merges the last two before they reach [`ProfileRequest`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::cost::Pricing;
+use crate::error::{Error, Result};
+use crate::report::ReportFormat;
+use crate::stages;
+
+/// The text column when none is configured.
+pub const DEFAULT_TEXT_COLUMN: &str = "text";
+
+/// The stages run when no pipeline file is given.
+pub const DEFAULT_STAGES: [&str; 3] = ["clean", "normalise", "dedup_exact"];
+
+/// What the command line asked of `profile`, already merged with the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileRequest {
+    pub source: Option<String>,
+    pub pipeline: Option<PathBuf>,
+    pub text_column: Option<String>,
+    pub output: Option<String>,
+    pub memory_limit: Option<u64>,
+    pub format: ReportFormat,
+    pub report: Option<PathBuf>,
+    pub usd_per_vcpu_hour: Option<f64>,
+    pub usd_per_gb_month: Option<f64>,
+    pub quiet: bool,
+}
+
+/// A fully resolved `profile` run.
+#[derive(Debug, Clone)]
+pub struct ProfileConfig {
+    pub source: SourceSpec,
+    pub stages: Vec<StageSpec>,
+    pub output: Option<String>,
+    pub memory_limit: u64,
+    pub pricing: Pricing,
+    pub format: ReportFormat,
+    pub report: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// Where the data is and which column holds the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSpec {
+    pub uri: String,
+    pub format: SourceFormat,
+    pub text_column: String,
+    pub id_column: Option<String>,
+}
+
+/// The file formats a source can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    #[default]
+    Parquet,
+}
+
+impl fmt::Display for SourceFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceFormat::Parquet => "parquet",
+        })
+    }
+}
+
+/// One stage of the pipeline as configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageSpec {
+    pub name: String,
+    pub body: StageBody,
+    pub params: BTreeMap<String, ParamValue>,
+    /// Where the stage is defined: `pipeline.toml:12`, or `default pipeline`.
+    pub defined_at: String,
+}
+
+/// What a stage runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageBody {
+    /// A SQL file given by the user, read when the pipeline file was loaded.
+    Sql { path: PathBuf, text: String },
+    /// A built-in query from `queries/`.
+    Query { name: String, text: &'static str },
+    /// A built-in Rust stage.
+    Kind(String),
+}
+
+impl StageBody {
+    /// How the stage is named in messages: its SQL file, `query clean`, `kind minhash`.
+    pub fn origin(&self) -> String {
+        match self {
+            StageBody::Sql { path, .. } => path.display().to_string(),
+            StageBody::Query { name, .. } => format!("queries/{name}.sql"),
+            StageBody::Kind(kind) => format!("kind {kind}"),
+        }
+    }
+}
+
+/// A stage parameter from the pipeline file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bool(bool),
+}
+
+impl ParamValue {
+    /// The value as a SQL literal.
+    pub fn to_sql(&self) -> String {
+        match self {
+            ParamValue::Int(i) => i.to_string(),
+            ParamValue::Float(f) => format!("{f:?}"),
+            ParamValue::Str(s) => format!("'{}'", s.replace('\'', "''")),
+            ParamValue::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+impl ParamValue {
+    /// A TOML value as a parameter; `None` for arrays, tables and dates.
+    pub fn from_toml(value: toml::Value) -> Option<Self> {
+        match value {
+            toml::Value::Integer(i) => Some(ParamValue::Int(i)),
+            toml::Value::Float(f) if f.is_finite() => Some(ParamValue::Float(f)),
+            toml::Value::String(s) => Some(ParamValue::Str(s)),
+            toml::Value::Boolean(b) => Some(ParamValue::Bool(b)),
+            _ => None,
+        }
+    }
+
+    /// The kind of value, for messages: `an integer`, `a string`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParamValue::Int(_) => "an integer",
+            ParamValue::Float(_) => "a number",
+            ParamValue::Str(_) => "a string",
+            ParamValue::Bool(_) => "a boolean",
+        }
+    }
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_sql())
+    }
+}
+
+/// The pipeline file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineFile {
+    source: Option<SourceSection>,
+    stages: Option<Vec<Spanned<StageSection>>>,
+    output: Option<OutputSection>,
+    pricing: Option<PricingSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceSection {
+    uri: Option<String>,
+    format: Option<Spanned<String>>,
+    text_column: Option<String>,
+    id_column: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageSection {
+    name: Option<String>,
+    sql: Option<String>,
+    query: Option<String>,
+    kind: Option<String>,
+    params: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputSection {
+    uri: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PricingSection {
+    usd_per_vcpu_hour: Option<Spanned<f64>>,
+    usd_per_gb_month: Option<Spanned<f64>>,
+}
+
+/// A pipeline file after validation, before the command line is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    pub source_uri: Option<String>,
+    pub format: SourceFormat,
+    pub text_column: Option<String>,
+    pub id_column: Option<String>,
+    pub stages: Vec<StageSpec>,
+    pub output: Option<String>,
+    pub usd_per_vcpu_hour: Option<f64>,
+    pub usd_per_gb_month: Option<f64>,
+}
+
+impl Pipeline {
+    /// The pipeline used when no file is given: `clean` → `normalise` → `dedup_exact`.
+    pub fn default_pipeline() -> Self {
+        let stages = DEFAULT_STAGES
+            .iter()
+            .map(|&name| StageSpec {
+                name: name.to_string(),
+                body: StageBody::Query {
+                    name: name.to_string(),
+                    text: stages::builtin_query(name).expect("default stages are built in"),
+                },
+                params: BTreeMap::new(),
+                defined_at: "default pipeline".to_string(),
+            })
+            .collect();
+        Pipeline {
+            source_uri: None,
+            format: SourceFormat::Parquet,
+            text_column: None,
+            id_column: None,
+            stages,
+            output: None,
+            usd_per_vcpu_hour: None,
+            usd_per_gb_month: None,
+        }
+    }
+
+    /// Reads and validates a pipeline file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("pipeline file {}", path.display()), e))?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates the text of a pipeline file; SQL files are resolved next to `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let file = FileText { text, path };
+        let parsed: PipelineFile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            file.error(offset, e.message().trim())
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let source = parsed.source;
+        let format = match source.as_ref().and_then(|s| s.format.as_ref()) {
+            None => SourceFormat::Parquet,
+            Some(f) => match f.get_ref().as_str() {
+                "parquet" => SourceFormat::Parquet,
+                other => {
+                    return Err(file.error(
+                        f.span().start,
+                        &format!("unknown source format '{other}' (supported: parquet)"),
+                    ));
+                }
+            },
+        };
+        let spanned_stages = parsed.stages.unwrap_or_default();
+        if spanned_stages.is_empty() {
+            return Err(file.error(text.len(), "the pipeline has no [[stages]]"));
+        }
+        let mut stages = Vec::with_capacity(spanned_stages.len());
+        for (i, spanned) in spanned_stages.into_iter().enumerate() {
+            let at = spanned.span().start;
+            let stage = file.stage(i, at, spanned.into_inner(), base)?;
+            if let Some(previous) = stages.iter().find(|s: &&StageSpec| s.name == stage.name) {
+                return Err(file.error(
+                    at,
+                    &format!(
+                        "stage name '{}' is used twice (first at {})",
+                        stage.name, previous.defined_at
+                    ),
+                ));
+            }
+            stages.push(stage);
+        }
+        let pricing = parsed.pricing;
+        let price = |p: Option<&Spanned<f64>>| -> Result<Option<f64>> {
+            match p {
+                Some(v) if !(v.get_ref().is_finite() && *v.get_ref() >= 0.0) => Err(file.error(
+                    v.span().start,
+                    "a price must be a number of dollars, zero or more",
+                )),
+                other => Ok(other.map(|v| *v.get_ref())),
+            }
+        };
+        Ok(Pipeline {
+            usd_per_vcpu_hour: price(pricing.as_ref().and_then(|p| p.usd_per_vcpu_hour.as_ref()))?,
+            usd_per_gb_month: price(pricing.as_ref().and_then(|p| p.usd_per_gb_month.as_ref()))?,
+            source_uri: source.as_ref().and_then(|s| s.uri.clone()),
+            text_column: source.as_ref().and_then(|s| s.text_column.clone()),
+            id_column: source.as_ref().and_then(|s| s.id_column.clone()),
+            format,
+            stages,
+            output: parsed.output.map(|o| o.uri),
+        })
+    }
+}
+
+/// The pipeline file's text, for locating errors.
+struct FileText<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl FileText<'_> {
+    fn line_column(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    fn error(&self, offset: usize, message: &str) -> Error {
+        let (line, column) = self.line_column(offset);
+        Error::PipelineFile {
+            path: self.path.display().to_string(),
+            line,
+            column,
+            message: crate::error::one_line(message),
+        }
+    }
+
+    fn stage(&self, index: usize, at: usize, s: StageSection, base: &Path) -> Result<StageSpec> {
+        let (line, _) = self.line_column(at);
+        let defined_at = format!("{}:{line}", self.path.display());
+        let body = match (s.sql, s.query, s.kind) {
+            (Some(sql), None, None) => {
+                let path = base.join(&sql);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    self.error(at, &format!("stage SQL file {}: {e}", path.display()))
+                })?;
+                StageBody::Sql { path, text }
+            }
+            (None, Some(query), None) => match stages::builtin_query(&query) {
+                Some(text) => StageBody::Query { name: query, text },
+                None => {
+                    let known = stages::BUILTIN_QUERIES.map(|(n, _)| n).join(", ");
+                    return Err(self.error(
+                        at,
+                        &format!("unknown built-in query '{query}' (built-in queries: {known})"),
+                    ));
+                }
+            },
+            (None, None, Some(kind)) => {
+                if !stages::BUILTIN_KINDS.contains(&kind.as_str()) {
+                    let known = if stages::BUILTIN_KINDS.is_empty() {
+                        "none in this version; use query = or sql =".to_string()
+                    } else {
+                        stages::BUILTIN_KINDS.join(", ")
+                    };
+                    return Err(
+                        self.error(at, &format!("unknown stage kind '{kind}' (built-in kinds: {known})"))
+                    );
+                }
+                StageBody::Kind(kind)
+            }
+            _ => {
+                return Err(self.error(
+                    at,
+                    "a stage needs exactly one of sql = \"file.sql\", query = \"name\" or kind = \"name\"",
+                ));
+            }
+        };
+        let name = s.name.unwrap_or_else(|| match &body {
+            StageBody::Query { name, .. } | StageBody::Kind(name) => name.clone(),
+            StageBody::Sql { path, .. } => path
+                .file_stem()
+                .map_or_else(|| format!("stage{}", index + 1), |s| s.to_string_lossy().into()),
+        });
+        if name.trim().is_empty() {
+            return Err(self.error(at, "a stage name cannot be empty"));
+        }
+        let mut params = BTreeMap::new();
+        for (key, value) in s.params.unwrap_or_default() {
+            let kind = value.type_str();
+            let Some(value) = ParamValue::from_toml(value) else {
+                return Err(self.error(
+                    at,
+                    &format!(
+                        "stage '{name}': parameter '{key}' is a {kind}; parameters are numbers, strings or booleans"
+                    ),
+                ));
+            };
+            params.insert(key, value);
+        }
+        Ok(StageSpec {
+            name,
+            body,
+            params,
+            defined_at,
+        })
+    }
+}
+
+impl ProfileConfig {
+    /// Resolves a `profile` request: the pipeline file (or the default pipeline), overridden
+    /// by the command line.
+    pub fn resolve(request: ProfileRequest) -> Result<Self> {
+        let pipeline = match &request.pipeline {
+            Some(path) => Pipeline::load(path)?,
+            None => Pipeline::default_pipeline(),
+        };
+        let uri = request.source.or(pipeline.source_uri).ok_or_else(|| {
+            Error::Usage("no source: give SOURCE on the command line or source.uri in the pipeline file".into())
+        })?;
+        let text_column = request
+            .text_column
+            .or(pipeline.text_column)
+            .unwrap_or_else(|| DEFAULT_TEXT_COLUMN.to_string());
+        if text_column.is_empty() {
+            return Err(Error::Usage("the text column name cannot be empty".into()));
+        }
+        let defaults = Pricing::default();
+        let pricing = Pricing {
+            usd_per_vcpu_hour: request
+                .usd_per_vcpu_hour
+                .or(pipeline.usd_per_vcpu_hour)
+                .unwrap_or(defaults.usd_per_vcpu_hour),
+            usd_per_gb_month: request
+                .usd_per_gb_month
+                .or(pipeline.usd_per_gb_month)
+                .unwrap_or(defaults.usd_per_gb_month),
+        };
+        for (flag, price) in [
+            ("--usd-per-vcpu-hour", pricing.usd_per_vcpu_hour),
+            ("--usd-per-gb-month", pricing.usd_per_gb_month),
+        ] {
+            if !(price.is_finite() && price >= 0.0) {
+                return Err(Error::Usage(format!("{flag} must be zero or more, got {price}")));
+            }
+        }
+        Ok(ProfileConfig {
+            source: SourceSpec {
+                uri,
+                format: pipeline.format,
+                text_column,
+                id_column: pipeline.id_column,
+            },
+            stages: pipeline.stages,
+            output: request.output.or(pipeline.output),
+            memory_limit: request.memory_limit.unwrap_or_else(crate::memory::default_limit),
+            pricing,
+            format: request.format,
+            report: request.report,
+            quiet: request.quiet,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Pipeline> {
+        Pipeline::parse(text, Path::new("p.toml"))
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_contract_example_parses() {
+        let p = parse(
+            r#"
+[source]
+uri = "data/"
+text_column = "text"
+
+[[stages]]
+name = "clean"
+query = "clean"
+params = { min_chars = 1 }
+
+[[stages]]
+name = "norm"
+query = "normalise"
+params = { form = "NFC" }
+"#,
+        )
+        .unwrap();
+        assert_eq!(p.source_uri.as_deref(), Some("data/"));
+        assert_eq!(p.stages.len(), 2);
+        assert_eq!(p.stages[0].params["min_chars"], ParamValue::Int(1));
+        assert_eq!(p.stages[1].params["form"], ParamValue::Str("NFC".into()));
+        assert_eq!(p.stages[1].defined_at, "p.toml:12");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let e = error_of("[source]\nuri = \"x\"\ntext_colum = \"t\"\n");
+        assert!(e.starts_with("p.toml:3:"), "{e}");
+        assert!(e.contains("text_colum"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"clean\"\nparam = {}\n");
+        assert!(e.starts_with("p.toml:3:"), "{e}");
+        assert!(e.contains("param"), "{e}");
+    }
+
+    #[test]
+    fn invalid_toml_names_line_and_column() {
+        let e = error_of("[source]\nuri = \"unterminated\n");
+        assert!(e.starts_with("p.toml:2:"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn stages_need_exactly_one_body() {
+        let e = error_of("[[stages]]\nname = \"x\"\n");
+        assert!(e.contains("exactly one of"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"clean\"\nkind = \"minhash\"\n");
+        assert!(e.contains("exactly one of"), "{e}");
+    }
+
+    #[test]
+    fn unknown_kinds_and_queries_are_named() {
+        let e = error_of("[[stages]]\nkind = \"teleport\"\n");
+        assert!(e.contains("unknown stage kind 'teleport'"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"cleen\"\n");
+        assert!(e.contains("unknown built-in query 'cleen'"), "{e}");
+        assert!(e.contains("clean"), "{e}");
+    }
+
+    #[test]
+    fn missing_sql_files_and_bad_params_are_errors() {
+        let e = error_of("[[stages]]\nsql = \"does-not-exist.sql\"\n");
+        assert!(e.contains("does-not-exist.sql"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"clean\"\nparams = { min_chars = [1] }\n");
+        assert!(e.contains("parameter 'min_chars' is a array"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_stage_names_and_bad_prices_are_errors() {
+        let e = error_of("[[stages]]\nquery = \"clean\"\n[[stages]]\nquery = \"clean\"\n");
+        assert!(e.contains("used twice"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"clean\"\n[pricing]\nusd_per_vcpu_hour = -1.0\n");
+        assert!(e.starts_with("p.toml:4:"), "{e}");
+    }
+
+    #[test]
+    fn the_command_line_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[source]\nuri = \"a/\"\ntext_column = \"body\"\n[[stages]]\nquery = \"clean\"\n[pricing]\nusd_per_gb_month = 0.5\n",
+        )
+        .unwrap();
+        let from_file = ProfileConfig::resolve(ProfileRequest {
+            pipeline: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.source.uri, "a/");
+        assert_eq!(from_file.source.text_column, "body");
+        assert_eq!(from_file.pricing.usd_per_gb_month, 0.5);
+        let overridden = ProfileConfig::resolve(ProfileRequest {
+            pipeline: Some(path),
+            source: Some("b/".into()),
+            text_column: Some("content".into()),
+            usd_per_gb_month: Some(0.1),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(overridden.source.uri, "b/");
+        assert_eq!(overridden.source.text_column, "content");
+        assert_eq!(overridden.pricing.usd_per_gb_month, 0.1);
+    }
+
+    #[test]
+    fn sql_literals_are_quoted() {
+        assert_eq!(ParamValue::Str("it's".into()).to_sql(), "'it''s'");
+        assert_eq!(ParamValue::Float(0.5).to_sql(), "0.5");
+        assert_eq!(ParamValue::Float(2.0).to_sql(), "2.0");
+        assert_eq!(ParamValue::Int(-3).to_sql(), "-3");
+        assert_eq!(ParamValue::Bool(true).to_sql(), "true");
+    }
+}

@@ -1,0 +1,199 @@
+//! A dataset: its data files in source order and what their Parquet footers say — rows, row
+//! groups, per-column sizes and codecs — read from the footers alone, never from data pages.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
+use datafusion::execution::cache::cache_manager::FileMetadataCache;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectMeta;
+
+use crate::error::{Error, Result};
+use crate::report::{ColumnStorage, StorageReport};
+use crate::storage::{self, Location};
+
+/// File name endings read as Parquet when a directory is given (compared case-insensitively).
+pub const PARQUET_EXTENSIONS: [&str; 3] = ["parquet", "parq", "pq"];
+
+/// How many footers are read at once.
+const FOOTER_CONCURRENCY: usize = 16;
+
+/// The files of a dataset, in source order (lexical path order), with their footers.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub location: Location,
+    pub files: Vec<DataFile>,
+}
+
+/// One data file and its footer.
+#[derive(Debug, Clone)]
+pub struct DataFile {
+    /// The object in the store.
+    pub object: ObjectMeta,
+    /// Its path as shown to users.
+    pub display: String,
+    /// Its footer.
+    pub metadata: Arc<ParquetMetaData>,
+}
+
+impl DataFile {
+    /// Rows in the file, from the footer.
+    pub fn rows(&self) -> u64 {
+        u64::try_from(self.metadata.file_metadata().num_rows()).unwrap_or(0)
+    }
+}
+
+impl Dataset {
+    /// Finds the data files at `location` and reads their footers, concurrently. A footer that
+    /// cannot be read fails the whole dataset with the file's name. Footers go into `cache`,
+    /// so that the scan does not read them again.
+    pub async fn open(location: Location, cache: Arc<FileMetadataCache>) -> Result<Self> {
+        let objects = data_files(&location).await?;
+        let files = futures::stream::iter(objects)
+            .map(|object| {
+                let location = &location;
+                let cache = Arc::clone(&cache);
+                async move {
+                    let display = location.show(&object.location);
+                    let metadata = DFParquetMetadata::new(location.store.as_ref(), &object)
+                        .with_file_metadata_cache(Some(cache))
+                        .with_page_index_policy(Some(PageIndexPolicy::Skip))
+                        .fetch_metadata()
+                        .await
+                        .map_err(|e| Error::SourceFile {
+                            path: display.clone(),
+                            message: explain_footer_error(&crate::error::describe(&e)),
+                        })?;
+                    Ok::<_, Error>(DataFile {
+                        object,
+                        display,
+                        metadata,
+                    })
+                }
+            })
+            .buffered(FOOTER_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(Dataset { location, files })
+    }
+
+    /// Rows in the dataset, from the footers.
+    pub fn rows(&self) -> u64 {
+        self.files.iter().map(DataFile::rows).sum()
+    }
+
+    /// Storage figures summed over all files and row groups.
+    pub fn storage(&self) -> StorageReport {
+        #[derive(Default)]
+        struct Sums {
+            physical_type: String,
+            compressed: u64,
+            uncompressed: u64,
+            codecs: BTreeSet<&'static str>,
+        }
+        let mut columns: BTreeMap<String, Sums> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        let mut row_groups = 0;
+        for file in &self.files {
+            for row_group in file.metadata.row_groups() {
+                row_groups += 1;
+                for column in row_group.columns() {
+                    let name = column.column_descr().path().string();
+                    let sums = columns.entry(name.clone()).or_insert_with(|| {
+                        order.push(name);
+                        Sums {
+                            physical_type: column.column_type().to_string(),
+                            ..Sums::default()
+                        }
+                    });
+                    sums.compressed += u64::try_from(column.compressed_size()).unwrap_or(0);
+                    sums.uncompressed += u64::try_from(column.uncompressed_size()).unwrap_or(0);
+                    sums.codecs.insert(codec_name(column.compression()));
+                }
+            }
+        }
+        let columns: Vec<ColumnStorage> = order
+            .into_iter()
+            .map(|name| {
+                let sums = columns.remove(&name).expect("every ordered column has sums");
+                ColumnStorage {
+                    name,
+                    physical_type: sums.physical_type,
+                    compressed_bytes: sums.compressed,
+                    uncompressed_bytes: sums.uncompressed,
+                    codecs: sums.codecs.into_iter().map(String::from).collect(),
+                }
+            })
+            .collect();
+        StorageReport {
+            files: self.files.len() as u64,
+            rows: self.rows(),
+            row_groups,
+            file_bytes: self.files.iter().map(|f| f.object.size).sum(),
+            compressed_bytes: columns.iter().map(|c| c.compressed_bytes).sum(),
+            uncompressed_bytes: columns.iter().map(|c| c.uncompressed_bytes).sum(),
+            columns,
+        }
+    }
+}
+
+/// The data files at a location: the object itself, or the Parquet files under the prefix
+/// (hidden files and folders, starting with `.` or `_`, are left out).
+async fn data_files(location: &Location) -> Result<Vec<ObjectMeta>> {
+    let objects = storage::list(location).await?;
+    if location.is_object {
+        return Ok(objects);
+    }
+    let prefix_parts = location.path.parts().count();
+    let files: Vec<ObjectMeta> = objects
+        .into_iter()
+        .filter(|o| {
+            let visible = o
+                .location
+                .parts()
+                .skip(prefix_parts)
+                .all(|p| !p.as_ref().starts_with('.') && !p.as_ref().starts_with('_'));
+            let parquet = o.location.extension().is_some_and(|e| {
+                PARQUET_EXTENSIONS
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(e))
+            });
+            visible && parquet
+        })
+        .collect();
+    if files.is_empty() {
+        return Err(Error::NoDataFiles {
+            path: location.display.clone(),
+            looked_for: PARQUET_EXTENSIONS.map(|e| format!("*.{e}")).join(", "),
+        });
+    }
+    Ok(files)
+}
+
+/// The codec's name without its level (footers do not record levels).
+pub fn codec_name(codec: Compression) -> &'static str {
+    match codec {
+        Compression::UNCOMPRESSED => "UNCOMPRESSED",
+        Compression::SNAPPY => "SNAPPY",
+        Compression::GZIP(_) => "GZIP",
+        Compression::LZO => "LZO",
+        Compression::BROTLI(_) => "BROTLI",
+        Compression::LZ4 => "LZ4",
+        Compression::ZSTD(_) => "ZSTD",
+        Compression::LZ4_RAW => "LZ4_RAW",
+    }
+}
+
+/// Says what a footer error means for the common cases.
+fn explain_footer_error(message: &str) -> String {
+    if message.contains("Invalid Parquet file. Corrupt footer") {
+        "not a Parquet file (it does not end with the PAR1 magic bytes)".to_string()
+    } else if message.contains("encrypted") || message.contains("PARE") {
+        format!("encrypted Parquet file, which prepcost cannot read ({message})")
+    } else {
+        format!("unreadable Parquet footer: {message}")
+    }
+}

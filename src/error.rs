@@ -1,0 +1,158 @@
+//! The one error type of prepcost: every failure a user can meet, worded for them.
+//!
+//! Each variant names what failed and where (file, stage, column, line of the pipeline file),
+//! so that `main` can print it as a single line on stderr and exit with code 2.
+
+use datafusion::error::DataFusionError;
+
+/// Everything that can go wrong in a prepcost run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A command-line value that clap accepted but that makes no sense (e.g. a zero limit).
+    #[error("{0}")]
+    Usage(String),
+
+    /// The source path or URI does not exist.
+    #[error("{path}: no such file or directory")]
+    SourceNotFound { path: String },
+
+    /// The source exists but holds no file prepcost can read.
+    #[error("{path}: no data files found (looked for {looked_for})")]
+    NoDataFiles { path: String, looked_for: String },
+
+    /// A source file that cannot be read: not Parquet, corrupt, encrypted, unsupported.
+    #[error("{path}: {message}")]
+    SourceFile { path: String, message: String },
+
+    /// A configured column (text or id) is not in the source.
+    #[error("{role} '{column}' not found in {dataset}; its columns are: {columns}")]
+    MissingColumn {
+        role: &'static str,
+        column: String,
+        dataset: String,
+        columns: String,
+    },
+
+    /// The configured text column is not a string column.
+    #[error("text column '{column}' of {dataset} has type {data_type}, not a string type")]
+    NotAStringColumn {
+        column: String,
+        dataset: String,
+        data_type: String,
+    },
+
+    /// The pipeline file is not valid TOML or not a valid pipeline; `line` and `column` are 1-based.
+    #[error("{path}:{line}:{column}: {message}")]
+    PipelineFile {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    /// A stage failed to plan or to run; `origin` is its SQL file or built-in name.
+    #[error("stage '{stage}' ({origin}): {message}")]
+    Stage {
+        stage: String,
+        origin: String,
+        message: String,
+    },
+
+    /// A query needed more memory than `--memory-limit` allows.
+    #[error("{context}: out of memory under the limit of {limit}: {message}; raise --memory-limit")]
+    MemoryLimit {
+        context: String,
+        limit: String,
+        message: String,
+    },
+
+    /// Writing the output dataset or the report failed; the target was left as it was.
+    #[error("output {path}: {message}")]
+    Output { path: String, message: String },
+
+    /// Any other I/O failure, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The query engine failed outside any stage or file we could name.
+    #[error("{context}: {message}")]
+    Engine { context: String, message: String },
+
+    /// The run was interrupted (Ctrl-C); temporary files were removed.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// An engine error seen while doing `context`.
+    pub fn engine(context: impl Into<String>, e: &DataFusionError) -> Self {
+        Error::Engine {
+            context: context.into(),
+            message: describe(e),
+        }
+    }
+}
+
+/// The message of a DataFusion error on one line, without the layers of wrapping that say
+/// nothing to a user ("External error: Arrow error: …").
+pub fn describe(e: &DataFusionError) -> String {
+    let root = e.find_root();
+    let text = match root {
+        DataFusionError::Context(..) | DataFusionError::Shared(_) => root.to_string(),
+        other => other.message().into_owned(),
+    };
+    one_line(&text)
+}
+
+/// True when the root cause of `e` is the memory pool refusing a reservation.
+pub fn is_out_of_memory(e: &DataFusionError) -> bool {
+    matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+}
+
+/// Joins the lines of a message so that it fits the one-line error contract.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_joins_lines() {
+        assert_eq!(one_line("a\n  b\n\nc  "), "a; b; c");
+        assert_eq!(one_line("single"), "single");
+    }
+
+    #[test]
+    fn describe_finds_the_root_cause() {
+        let e = DataFusionError::ResourcesExhausted("no room".into()).context("while sorting");
+        assert!(is_out_of_memory(&e));
+        assert_eq!(describe(&e), "no room");
+        let e = DataFusionError::Plan("bad\nplan".into());
+        assert!(!is_out_of_memory(&e));
+        assert_eq!(describe(&e), "bad; plan");
+    }
+}

@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod cost;
+pub mod dataset;
+pub mod error;
+pub mod intermediate;
+pub mod memory;
+pub mod output;
+pub mod pipeline;
+pub mod report;
+pub mod resources;
+pub mod scan;
+pub mod session;
+pub mod stages;
+pub mod storage;
+pub mod udf;
+
+pub use error::{Error, Result};

@@ -1,0 +1,107 @@
+//! The `prepcost` binary: parse the command line, run the command on a tokio runtime, print
+//! the report on stdout, and map failures to one line on stderr and an exit code.
+
+use std::panic::AssertUnwindSafe;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use clap::Parser;
+use prepcost::cli::{Cli, Command};
+use prepcost::config::ProfileConfig;
+use prepcost::{Error, commands, output, report};
+
+/// Exit codes: 0 success, 1 a budget or threshold was exceeded, 2 an error, 130 interrupted.
+const EXIT_ERROR: u8 = 2;
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// The message of the last panic, kept by the panic hook instead of printed.
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let rendered = e.to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("prepcost: error: {first} (see prepcost --help)");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    init_tracing();
+    std::panic::set_hook(Box::new(|info| {
+        tracing::debug!("panic: {info}");
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(info.to_string());
+        }
+    }));
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("prepcost: error: starting the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(run(cli))));
+    // Do not wait for tasks still running after an error or interrupt.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(Ok(stdout)) => {
+            print!("{stdout}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(Error::Interrupted)) => {
+            eprintln!("prepcost: interrupted; temporary files were removed");
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Ok(Err(e)) => {
+            eprintln!("prepcost: error: {}", prepcost::error::one_line(&e.to_string()));
+            ExitCode::from(EXIT_ERROR)
+        }
+        Err(_) => {
+            let message = LAST_PANIC
+                .lock()
+                .ok()
+                .and_then(|m| m.clone())
+                .unwrap_or_else(|| "unknown".to_string());
+            eprintln!(
+                "prepcost: error: internal error, please report it: {}",
+                prepcost::error::one_line(&message)
+            );
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Runs the command; returns what goes to stdout. Ctrl-C stops it and drops everything it
+/// holds, which removes its temporary files.
+async fn run(cli: Cli) -> prepcost::Result<String> {
+    match cli.command {
+        Command::Profile(args) => {
+            let config = ProfileConfig::resolve(args.into())?;
+            let report = tokio::select! {
+                report = commands::profile::run(&config) => report?,
+                _ = tokio::signal::ctrl_c() => return Err(Error::Interrupted),
+            };
+            if let Some(path) = &config.report {
+                output::write_file(path, &report::render_json(&report))?;
+            }
+            Ok(report::render(&report, config.format))
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("off"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,154 @@
+//! Runs a pipeline: each stage as its own query over the previous stage's materialised
+//! result, so that its time, CPU, memory, rows and bytes belong to it alone.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::DataFusionError;
+
+use crate::error::{Error, Result, describe, is_out_of_memory};
+use crate::intermediate::{Collector, Intermediate};
+use crate::memory::{PeakMemoryPool, format_size};
+use crate::report::{StageReport, StepReport};
+use crate::resources;
+use crate::session::Session;
+use crate::stages::{SOURCE_ROW, Stage};
+
+/// The name the previous stage's result has in a stage's query.
+pub const INPUT_TABLE: &str = "input";
+
+/// Measures one step: wall time, process CPU time, and the pool's peak.
+pub struct Meter {
+    started: Instant,
+    cpu_at_start: Duration,
+    pool: Arc<PeakMemoryPool>,
+}
+
+impl Meter {
+    /// Starts measuring; the pool's peak restarts from what is reserved now.
+    pub fn start(pool: &Arc<PeakMemoryPool>) -> Self {
+        pool.reset_peak();
+        Meter {
+            started: Instant::now(),
+            cpu_at_start: resources::cpu_time(),
+            pool: Arc::clone(pool),
+        }
+    }
+
+    /// The measures of the step that produced `result`.
+    pub fn finish(self, result: &Intermediate) -> StepReport {
+        StepReport {
+            rows: result.stats().rows,
+            wall_seconds: self.started.elapsed().as_secs_f64(),
+            cpu_seconds: resources::cpu_time()
+                .saturating_sub(self.cpu_at_start)
+                .as_secs_f64(),
+            peak_memory_bytes: self.pool.peak() as u64,
+            result_bytes: result.bytes(),
+            spilled: result.spilled(),
+        }
+    }
+}
+
+/// Runs `stages` in order over `input`; returns the last result and one report per stage.
+/// `on_start` is told of each stage as it starts.
+pub async fn run(
+    session: &Session,
+    stages: &[Box<dyn Stage>],
+    input: Intermediate,
+    text_column: &str,
+    on_start: &dyn Fn(&dyn Stage),
+) -> Result<(Intermediate, Vec<StageReport>)> {
+    let mut current = input;
+    let mut reports = Vec::with_capacity(stages.len());
+    for stage in stages {
+        on_start(stage.as_ref());
+        let meter = Meter::start(&session.pool);
+        let next = run_stage(session, stage.as_ref(), &current, text_column).await?;
+        let step = meter.finish(&next);
+        let before = current.stats();
+        let after = next.stats();
+        reports.push(StageReport::new(
+            stage.name().to_string(),
+            stage.origin(),
+            before.rows,
+            after.rows,
+            before.text_bytes,
+            after.text_bytes,
+            &step,
+        ));
+        current = next;
+    }
+    Ok((current, reports))
+}
+
+/// Registers `input` as the table `input` (replacing the previous one).
+pub async fn register_input(session: &Session, input: &Intermediate) -> Result<(), DataFusionError> {
+    session.ctx.deregister_table(INPUT_TABLE)?;
+    let table = input.table(&session.ctx, session.threads).await?;
+    session.ctx.register_table(INPUT_TABLE, table)?;
+    Ok(())
+}
+
+async fn run_stage(
+    session: &Session,
+    stage: &dyn Stage,
+    input: &Intermediate,
+    text_column: &str,
+) -> Result<Intermediate> {
+    let fail = |message: String| Error::Stage {
+        stage: stage.name().to_string(),
+        origin: stage.origin(),
+        message,
+    };
+    let engine_error = |e: DataFusionError| {
+        if is_out_of_memory(&e) {
+            Error::MemoryLimit {
+                context: format!("stage '{}'", stage.name()),
+                limit: format_size(session.pool.limit() as u64),
+                message: describe(&e),
+            }
+        } else {
+            fail(describe(&e))
+        }
+    };
+    register_input(session, input).await.map_err(engine_error)?;
+    let frame = stage.plan(&session.ctx).await.map_err(engine_error)?;
+
+    let schema = frame.schema().as_arrow().clone();
+    match schema.field_with_name(text_column).map(|f| f.data_type()) {
+        Ok(DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {}
+        Ok(other) => {
+            return Err(fail(format!(
+                "its result's text column '{text_column}' has type {other}, not a string type"
+            )));
+        }
+        Err(_) => {
+            return Err(fail(format!(
+                "its result has no text column '{text_column}'; keep it (SELECT * keeps every column)"
+            )));
+        }
+    }
+    if schema.index_of(SOURCE_ROW).is_err() {
+        return Err(fail(format!(
+            "its result has no {SOURCE_ROW} column, which later stages and the output need; keep it (SELECT * keeps every column)"
+        )));
+    }
+
+    let stream = frame.execute_stream().await.map_err(engine_error)?;
+    let pool = Arc::clone(&session.ctx.runtime_env().memory_pool);
+    let collector = Collector::new(
+        stream.schema(),
+        text_column,
+        &pool,
+        stage.name(),
+        session.temp_dir(),
+    );
+    let result = collector.drain(stream).await.map_err(engine_error)?;
+    session
+        .ctx
+        .deregister_table(INPUT_TABLE)
+        .map_err(engine_error)?;
+    Ok(result)
+}

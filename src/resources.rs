@@ -1,0 +1,73 @@
+//! Readings of the process's own resources: CPU time used, peak resident memory, and the
+//! machine's physical memory and cores.
+
+use std::time::Duration;
+
+/// CPU time (user + system) used by every thread of this process so far.
+pub fn cpu_time() -> Duration {
+    let usage = rusage();
+    timeval(usage.ru_utime) + timeval(usage.ru_stime)
+}
+
+/// The highest resident set size of this process so far, in bytes.
+pub fn peak_rss() -> u64 {
+    // Linux reports ru_maxrss in KiB, macOS in bytes.
+    let max = u64::try_from(rusage().ru_maxrss).unwrap_or(0);
+    if cfg!(target_os = "macos") {
+        max
+    } else {
+        max * 1024
+    }
+}
+
+/// Physical memory of the machine in bytes (8 GiB when the system will not say).
+pub fn physical_memory() -> u64 {
+    // SAFETY: sysconf only reads system configuration values.
+    let (pages, page_size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    match (u64::try_from(pages), u64::try_from(page_size)) {
+        (Ok(p), Ok(s)) if p > 0 && s > 0 => p * s,
+        _ => 8 << 30,
+    }
+}
+
+/// The number of cores this process may use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+fn rusage() -> libc::rusage {
+    // SAFETY: getrusage writes into the zeroed struct we own; RUSAGE_SELF is always valid.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    }
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readings_are_plausible() {
+        let before = cpu_time();
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(cpu_time() >= before);
+        assert!(peak_rss() > 0);
+        assert!(physical_memory() > 64 << 20);
+        assert!(cores() >= 1);
+    }
+}

@@ -1,0 +1,232 @@
+//! Reads the source in source order — files in lexical path order, row groups and rows in file
+//! order — and tags every row with its position in the column `__source_row`.
+//!
+//! Each row group is one partition of a DataFusion Parquet scan; row groups are decoded
+//! concurrently, and each one's first row is known from the footers, so positions need no
+//! coordination between them.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{RecordBatch, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::runtime::SpawnedTask;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::ExecutionPlan;
+use futures::{FutureExt, StreamExt};
+
+use crate::config::SourceSpec;
+use crate::dataset::Dataset;
+use crate::error::{Error, Result, describe};
+use crate::intermediate::{Collector, Intermediate};
+use crate::session::Session;
+use crate::stages::SOURCE_ROW;
+
+/// One row group to read: which file, which row group, and the source position of its first row.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    file: usize,
+    row_group: usize,
+    first_row: u64,
+}
+
+/// Reads the whole source into an [`Intermediate`] with `__source_row` as its last column.
+pub async fn scan(session: &Session, dataset: &Dataset, source: &SourceSpec) -> Result<Intermediate> {
+    let state = session.ctx.state();
+    let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
+    let objects: Vec<_> = dataset.files.iter().map(|f| f.object.clone()).collect();
+    let file_schema = format
+        .infer_schema(&state, &dataset.location.store, &objects)
+        .await
+        .map_err(|e| Error::SourceFile {
+            path: dataset.location.display.clone(),
+            message: describe(&e),
+        })?;
+    check_text_column(&file_schema, source, &dataset.location.display)?;
+    if file_schema.index_of(SOURCE_ROW).is_ok() {
+        return Err(Error::SourceFile {
+            path: dataset.location.display.clone(),
+            message: format!("has a column named {SOURCE_ROW}, which prepcost reserves"),
+        });
+    }
+
+    let chunks = chunks(dataset);
+    let groups: Vec<FileGroup> = chunks
+        .iter()
+        .map(|chunk| {
+            let file = &dataset.files[chunk.file];
+            let mut plan = ParquetAccessPlan::new_none(file.metadata.num_row_groups());
+            plan.scan(chunk.row_group);
+            let partitioned = PartitionedFile::new(file.object.location.to_string(), file.object.size)
+                .with_extension(plan);
+            FileGroup::new(vec![partitioned])
+        })
+        .collect();
+    let file_source = format.file_source(TableSchema::from(Arc::clone(&file_schema)));
+    let config = FileScanConfigBuilder::new(dataset.location.url.clone(), file_source)
+        .with_file_groups(groups)
+        .with_preserve_order(true)
+        .build();
+    let plan = format
+        .create_physical_plan(&state, config)
+        .await
+        .map_err(|e| Error::engine(format!("planning the scan of {}", dataset.location.display), &e))?;
+
+    let mut fields = file_schema.fields().to_vec();
+    fields.push(Arc::new(Field::new(SOURCE_ROW, DataType::UInt64, false)));
+    let schema: SchemaRef = Arc::new(Schema::new_with_metadata(fields, file_schema.metadata().clone()));
+
+    let pool = Arc::clone(&session.ctx.runtime_env().memory_pool);
+    let mut collector = Collector::new(
+        Arc::clone(&schema),
+        &source.text_column,
+        &pool,
+        "scan",
+        session.temp_dir(),
+    );
+    let task = session.ctx.task_ctx();
+    let mut reads = futures::stream::iter(chunks.into_iter().enumerate())
+        .map(|(partition, chunk)| {
+            let read = read_chunk(
+                Arc::clone(&plan),
+                partition,
+                Arc::clone(&task),
+                chunk.first_row,
+                Arc::clone(&schema),
+            );
+            let task = SpawnedTask::spawn(AssertUnwindSafe(read).catch_unwind());
+            async move { (chunk, task.join().await) }
+        })
+        .buffered(session.threads);
+    while let Some((chunk, outcome)) = reads.next().await {
+        let path = &dataset.files[chunk.file].display;
+        let batches = match outcome {
+            Ok(Ok(Ok(batches))) => batches,
+            Ok(Ok(Err(e))) => {
+                return Err(Error::SourceFile {
+                    path: path.clone(),
+                    message: format!("row group {}: {}", chunk.row_group, describe(&e)),
+                });
+            }
+            Ok(Err(panic)) => {
+                return Err(Error::SourceFile {
+                    path: path.clone(),
+                    message: format!(
+                        "row group {}: the Parquet reader failed on malformed data ({})",
+                        chunk.row_group,
+                        panic_message(&*panic)
+                    ),
+                });
+            }
+            Err(e) => return Err(Error::Engine { context: format!("reading {path}"), message: e.to_string() }),
+        };
+        for batch in batches {
+            collector
+                .push(batch)
+                .map_err(|e| Error::engine("keeping the scanned source", &e))?;
+        }
+    }
+    drop(reads);
+    collector
+        .finish()
+        .map_err(|e| Error::engine("keeping the scanned source", &e))
+}
+
+/// Every row group of every file, with the source position of its first row.
+fn chunks(dataset: &Dataset) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut first_row = 0u64;
+    for (file, data_file) in dataset.files.iter().enumerate() {
+        for (row_group, metadata) in data_file.metadata.row_groups().iter().enumerate() {
+            chunks.push(Chunk {
+                file,
+                row_group,
+                first_row,
+            });
+            first_row += u64::try_from(metadata.num_rows()).unwrap_or(0);
+        }
+    }
+    chunks
+}
+
+/// Decodes one partition of the scan and appends the source positions.
+async fn read_chunk(
+    plan: Arc<dyn ExecutionPlan>,
+    partition: usize,
+    task: Arc<TaskContext>,
+    first_row: u64,
+    schema: SchemaRef,
+) -> Result<Vec<RecordBatch>, DataFusionError> {
+    let mut stream = plan.execute(partition, task)?;
+    let mut next_row = first_row;
+    let mut batches = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let rows = batch.num_rows() as u64;
+        let positions = Arc::new(UInt64Array::from_iter_values(next_row..next_row + rows));
+        next_row += rows;
+        let mut columns = batch.columns().to_vec();
+        columns.push(positions);
+        batches.push(RecordBatch::try_new(Arc::clone(&schema), columns)?);
+    }
+    Ok(batches)
+}
+
+/// The text column must exist and hold strings.
+fn check_text_column(schema: &Schema, source: &SourceSpec, dataset: &str) -> Result<()> {
+    let columns = || {
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let field = schema
+        .field_with_name(&source.text_column)
+        .map_err(|_| Error::MissingColumn {
+            role: "text column",
+            column: source.text_column.clone(),
+            dataset: dataset.to_string(),
+            columns: columns(),
+        })?;
+    match field.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {}
+        other => {
+            return Err(Error::NotAStringColumn {
+                column: source.text_column.clone(),
+                dataset: dataset.to_string(),
+                data_type: other.to_string(),
+            });
+        }
+    }
+    if let Some(id) = &source.id_column
+        && schema.field_with_name(id).is_err()
+    {
+        return Err(Error::MissingColumn {
+            role: "id column",
+            column: id.clone(),
+            dataset: dataset.to_string(),
+            columns: columns(),
+        });
+    }
+    Ok(())
+}
+
+/// The message of a caught panic.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "no message".to_string()
+    }
+}

@@ -1,0 +1,139 @@
+//! Where data lives: a source URI or path resolved to an object store and a location in it,
+//! and the listing of the objects under that location.
+
+use std::sync::Arc;
+
+use datafusion::execution::object_store::ObjectStoreUrl;
+use futures::TryStreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+
+use crate::error::{Error, Result};
+
+/// A resolved source: the store, its URL as registered in the session, and the path in it.
+#[derive(Debug, Clone)]
+pub struct Location {
+    /// The URI as the user gave it, for messages and reports.
+    pub display: String,
+    /// The store's URL (scheme and authority), as DataFusion knows it.
+    pub url: ObjectStoreUrl,
+    /// The store.
+    pub store: Arc<dyn ObjectStore>,
+    /// The object or prefix inside the store.
+    pub path: ObjectPath,
+    /// True when the location names a single object rather than a prefix.
+    pub is_object: bool,
+}
+
+impl Location {
+    /// How an object of this store is shown to users: a local path or a URI.
+    pub fn show(&self, object: &ObjectPath) -> String {
+        if self.url.as_str() == ObjectStoreUrl::local_filesystem().as_str() {
+            format!("/{object}")
+        } else {
+            format!("{}{object}", self.url.as_str())
+        }
+    }
+}
+
+/// Resolves a local path or `file://` URI.
+pub fn resolve(uri: &str) -> Result<Location> {
+    let local = uri.strip_prefix("file://").unwrap_or(uri);
+    if let Some((scheme, _)) = local.split_once("://") {
+        return Err(Error::Usage(format!(
+            "{uri}: '{scheme}://' sources are not supported in this version; give a local path"
+        )));
+    }
+    let metadata = std::fs::metadata(local).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::SourceNotFound {
+            path: uri.to_string(),
+        },
+        _ => Error::io(uri.to_string(), e),
+    })?;
+    let canonical = std::fs::canonicalize(local).map_err(|e| Error::io(uri.to_string(), e))?;
+    let path = ObjectPath::from_filesystem_path(&canonical).map_err(|e| Error::SourceFile {
+        path: uri.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(Location {
+        display: uri.to_string(),
+        url: ObjectStoreUrl::local_filesystem(),
+        store: Arc::new(LocalFileSystem::new()),
+        path,
+        is_object: metadata.is_file(),
+    })
+}
+
+/// Every object at the location: the object itself, or all objects under the prefix, in
+/// lexical path order.
+pub async fn list(location: &Location) -> Result<Vec<ObjectMeta>> {
+    let mut objects = if location.is_object {
+        vec![
+            location
+                .store
+                .head(&location.path)
+                .await
+                .map_err(|e| Error::SourceFile {
+                    path: location.display.clone(),
+                    message: e.to_string(),
+                })?,
+        ]
+    } else {
+        location
+            .store
+            .list(Some(&location.path))
+            .try_collect::<Vec<_>>()
+            .await
+            .map_err(|e| Error::SourceFile {
+                path: location.display.clone(),
+                message: crate::error::one_line(&e.to_string()),
+            })?
+    };
+    objects.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));
+    Ok(objects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn directories_list_in_lexical_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.parquet", "a.parquet", "sub/c.parquet"] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"x").unwrap();
+        }
+        let location = resolve(dir.path().to_str().unwrap()).unwrap();
+        assert!(!location.is_object);
+        let names: Vec<String> = list(&location)
+            .await
+            .unwrap()
+            .iter()
+            .map(|o| o.location.filename().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["a.parquet", "b.parquet", "c.parquet"]);
+    }
+
+    #[test]
+    fn missing_paths_and_remote_schemes_are_errors() {
+        let e = resolve("/definitely/not/here").unwrap_err();
+        assert_eq!(e.to_string(), "/definitely/not/here: no such file or directory");
+        assert!(resolve("s3://bucket/x").is_err());
+    }
+
+    #[test]
+    fn file_uris_are_local_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.parquet");
+        std::fs::write(&file, b"x").unwrap();
+        let location = resolve(&format!("file://{}", file.display())).unwrap();
+        assert!(location.is_object);
+        assert_eq!(
+            location.show(&location.path),
+            std::fs::canonicalize(&file).unwrap().display().to_string()
+        );
+    }
+}
