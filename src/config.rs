@@ -360,9 +360,10 @@ impl FileText<'_> {
                     } else {
                         stages::BUILTIN_KINDS.join(", ")
                     };
-                    return Err(
-                        self.error(at, &format!("unknown stage kind '{kind}' (built-in kinds: {known})"))
-                    );
+                    return Err(self.error(
+                        at,
+                        &format!("unknown stage kind '{kind}' (built-in kinds: {known})"),
+                    ));
                 }
                 StageBody::Kind(kind)
             }
@@ -375,9 +376,10 @@ impl FileText<'_> {
         };
         let name = s.name.unwrap_or_else(|| match &body {
             StageBody::Query { name, .. } | StageBody::Kind(name) => name.clone(),
-            StageBody::Sql { path, .. } => path
-                .file_stem()
-                .map_or_else(|| format!("stage{}", index + 1), |s| s.to_string_lossy().into()),
+            StageBody::Sql { path, .. } => path.file_stem().map_or_else(
+                || format!("stage{}", index + 1),
+                |s| s.to_string_lossy().into(),
+            ),
         });
         if name.trim().is_empty() {
             return Err(self.error(at, "a stage name cannot be empty"));
@@ -413,7 +415,10 @@ impl ProfileConfig {
             None => Pipeline::default_pipeline(),
         };
         let uri = request.source.or(pipeline.source_uri).ok_or_else(|| {
-            Error::Usage("no source: give SOURCE on the command line or source.uri in the pipeline file".into())
+            Error::Usage(
+                "no source: give SOURCE on the command line or source.uri in the pipeline file"
+                    .into(),
+            )
         })?;
         let text_column = request
             .text_column
@@ -438,7 +443,9 @@ impl ProfileConfig {
             ("--usd-per-gb-month", pricing.usd_per_gb_month),
         ] {
             if !(price.is_finite() && price >= 0.0) {
-                return Err(Error::Usage(format!("{flag} must be zero or more, got {price}")));
+                return Err(Error::Usage(format!(
+                    "{flag} must be zero or more, got {price}"
+                )));
             }
         }
         Ok(ProfileConfig {
@@ -450,7 +457,9 @@ impl ProfileConfig {
             },
             stages: pipeline.stages,
             output: request.output.or(pipeline.output),
-            memory_limit: request.memory_limit.unwrap_or_else(crate::memory::default_limit),
+            memory_limit: request
+                .memory_limit
+                .unwrap_or_else(crate::memory::default_limit),
             pricing,
             format: request.format,
             report: request.report,
@@ -495,7 +504,7 @@ params = { form = "NFC" }
         assert_eq!(p.stages.len(), 2);
         assert_eq!(p.stages[0].params["min_chars"], ParamValue::Int(1));
         assert_eq!(p.stages[1].params["form"], ParamValue::Str("NFC".into()));
-        assert_eq!(p.stages[1].defined_at, "p.toml:12");
+        assert_eq!(p.stages[1].defined_at, "p.toml:11");
     }
 
     #[test]

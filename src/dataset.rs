@@ -118,7 +118,9 @@ impl Dataset {
         let columns: Vec<ColumnStorage> = order
             .into_iter()
             .map(|name| {
-                let sums = columns.remove(&name).expect("every ordered column has sums");
+                let sums = columns
+                    .remove(&name)
+                    .expect("every ordered column has sums");
                 ColumnStorage {
                     name,
                     physical_type: sums.physical_type,
@@ -156,11 +158,10 @@ async fn data_files(location: &Location) -> Result<Vec<ObjectMeta>> {
                 .parts()
                 .skip(prefix_parts)
                 .all(|p| !p.as_ref().starts_with('.') && !p.as_ref().starts_with('_'));
-            let parquet = o.location.extension().is_some_and(|e| {
-                PARQUET_EXTENSIONS
-                    .iter()
-                    .any(|p| p.eq_ignore_ascii_case(e))
-            });
+            let parquet = o
+                .location
+                .extension()
+                .is_some_and(|e| PARQUET_EXTENSIONS.iter().any(|p| p.eq_ignore_ascii_case(e)));
             visible && parquet
         })
         .collect();

@@ -116,7 +116,24 @@ pub fn describe(e: &DataFusionError) -> String {
         DataFusionError::Context(..) | DataFusionError::Shared(_) => root.to_string(),
         other => other.message().into_owned(),
     };
-    one_line(&text)
+    one_line(strip_prefixes(&text))
+}
+
+/// Removes the layer names that wrapped errors repeat ("Parquet error: Parquet error: …").
+fn strip_prefixes(mut text: &str) -> &str {
+    const PREFIXES: [&str; 7] = [
+        "External error: ",
+        "Arrow error: ",
+        "Parquet error: ",
+        "Parquet argument error: ",
+        "Execution error: ",
+        "Object Store error: ",
+        "External: ",
+    ];
+    while let Some(rest) = PREFIXES.iter().find_map(|p| text.strip_prefix(p)) {
+        text = rest;
+    }
+    text
 }
 
 /// True when the root cause of `e` is the memory pool refusing a reservation.
@@ -127,7 +144,12 @@ pub fn is_out_of_memory(e: &DataFusionError) -> bool {
 /// Joins the lines of a message so that it fits the one-line error contract.
 pub fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for (i, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+    for (i, line) in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         if i > 0 {
             out.push_str("; ");
         }
@@ -151,6 +173,8 @@ mod tests {
         let e = DataFusionError::ResourcesExhausted("no room".into()).context("while sorting");
         assert!(is_out_of_memory(&e));
         assert_eq!(describe(&e), "no room");
+        let e = DataFusionError::External("Parquet error: Parquet error: broken".into());
+        assert_eq!(describe(&e), "broken");
         let e = DataFusionError::Plan("bad\nplan".into());
         assert!(!is_out_of_memory(&e));
         assert_eq!(describe(&e), "bad; plan");

@@ -41,7 +41,10 @@ fn main() -> ExitCode {
         }
     }));
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("prepcost: error: starting the async runtime: {e}");
@@ -61,7 +64,10 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_INTERRUPTED)
         }
         Ok(Err(e)) => {
-            eprintln!("prepcost: error: {}", prepcost::error::one_line(&e.to_string()));
+            eprintln!(
+                "prepcost: error: {}",
+                prepcost::error::one_line(&e.to_string())
+            );
             ExitCode::from(EXIT_ERROR)
         }
         Err(_) => {

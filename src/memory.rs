@@ -50,7 +50,8 @@ impl PeakMemoryPool {
     }
 
     fn note(&self) {
-        self.peak.fetch_max(self.inner.reserved(), Ordering::Relaxed);
+        self.peak
+            .fetch_max(self.inner.reserved(), Ordering::Relaxed);
     }
 }
 
@@ -137,11 +138,11 @@ mod tests {
     #[test]
     fn the_pool_enforces_the_limit_and_remembers_the_peak() {
         let (pool, shared) = new_pool(1000);
-        let mut a = MemoryConsumer::new("a").register(&shared);
+        let a = MemoryConsumer::new("a").register(&shared);
         a.try_grow(600).unwrap();
         a.shrink(500);
         assert_eq!(pool.peak(), 600);
-        let mut b = MemoryConsumer::new("b").register(&shared);
+        let b = MemoryConsumer::new("b").register(&shared);
         assert!(b.try_grow(950).is_err());
         b.try_grow(800).unwrap();
         assert_eq!(pool.peak(), 900);

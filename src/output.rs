@@ -33,7 +33,9 @@ pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Re
     };
     let local = target.strip_prefix("file://").unwrap_or(target);
     if local.contains("://") {
-        return Err(fail("only local directories are supported as output in this version".into()));
+        return Err(fail(
+            "only local directories are supported as output in this version".into(),
+        ));
     }
     let target_path = PathBuf::from(local);
     if target_path.exists() && !target_path.is_dir() {
@@ -43,11 +45,17 @@ pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Re
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&parent).map_err(|e| fail(format!("creating {}: {e}", parent.display())))?;
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| fail(format!("creating {}: {e}", parent.display())))?;
     let staging = tempfile::Builder::new()
         .prefix(".prepcost-staging-")
         .tempdir_in(&parent)
-        .map_err(|e| fail(format!("creating a staging directory in {}: {e}", parent.display())))?;
+        .map_err(|e| {
+            fail(format!(
+                "creating a staging directory in {}: {e}",
+                parent.display()
+            ))
+        })?;
 
     let engine_error = |e: DataFusionError| {
         if is_out_of_memory(&e) {
@@ -60,7 +68,17 @@ pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Re
             fail(describe(&e))
         }
     };
-    register_input(session, result).await.map_err(engine_error)?;
+    // One sort over all of the result, not one per partition plus a merge: under a small
+    // memory limit a single sorter spills and merges within its budget; parallel sorters
+    // and their merge each reserve memory of their own. This is the run's last query.
+    session
+        .ctx
+        .sql("SET datafusion.execution.target_partitions = 1")
+        .await
+        .map_err(engine_error)?;
+    register_input(session, result)
+        .await
+        .map_err(engine_error)?;
     let frame = session
         .ctx
         .table(INPUT_TABLE)
@@ -75,7 +93,10 @@ pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Re
         .write_parquet(&directory, DataFrameWriteOptions::new(), Some(options))
         .await
         .map_err(engine_error)?;
-    session.ctx.deregister_table(INPUT_TABLE).map_err(engine_error)?;
+    session
+        .ctx
+        .deregister_table(INPUT_TABLE)
+        .map_err(engine_error)?;
 
     let (files, bytes) = name_parts(staging.path()).map_err(|e| fail(e.to_string()))?;
     commit(staging.keep(), &target_path).map_err(fail)?;
@@ -85,7 +106,9 @@ pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Re
         rows: result.stats().rows,
         bytes,
         wall_seconds: started.elapsed().as_secs_f64(),
-        cpu_seconds: resources::cpu_time().saturating_sub(cpu_at_start).as_secs_f64(),
+        cpu_seconds: resources::cpu_time()
+            .saturating_sub(cpu_at_start)
+            .as_secs_f64(),
     })
 }
 
@@ -116,7 +139,10 @@ fn name_parts(dir: &Path) -> std::io::Result<(u64, u64)> {
         .collect::<std::io::Result<_>>()?;
     // The writer names files `<id>_<n>.parquet`: order by the number.
     written.sort_by_key(|p| {
-        let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let n = stem.rsplit('_').next().and_then(|n| n.parse::<u64>().ok());
         (n, stem)
     });
@@ -142,7 +168,10 @@ fn commit(staging: PathBuf, target: &Path) -> Result<(), String> {
     let parent = staging.parent().unwrap_or(Path::new("."));
     let replaced = parent.join(format!(
         ".prepcost-replaced-{}",
-        staging.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        staging
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
     ));
     std::fs::rename(target, &replaced)
         .map_err(|e| cleanup(format!("moving the old dataset aside: {e}")))?;

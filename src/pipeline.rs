@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::error::DataFusionError;
 
 use crate::error::{Error, Result, describe, is_out_of_memory};
-use crate::intermediate::{Collector, Intermediate};
+use crate::intermediate::Intermediate;
 use crate::memory::{PeakMemoryPool, format_size};
 use crate::report::{StageReport, StepReport};
 use crate::resources;
@@ -84,7 +84,10 @@ pub async fn run(
 }
 
 /// Registers `input` as the table `input` (replacing the previous one).
-pub async fn register_input(session: &Session, input: &Intermediate) -> Result<(), DataFusionError> {
+pub async fn register_input(
+    session: &Session,
+    input: &Intermediate,
+) -> Result<(), DataFusionError> {
     session.ctx.deregister_table(INPUT_TABLE)?;
     let table = input.table(&session.ctx, session.threads).await?;
     session.ctx.register_table(INPUT_TABLE, table)?;
@@ -137,14 +140,7 @@ async fn run_stage(
     }
 
     let stream = frame.execute_stream().await.map_err(engine_error)?;
-    let pool = Arc::clone(&session.ctx.runtime_env().memory_pool);
-    let collector = Collector::new(
-        stream.schema(),
-        text_column,
-        &pool,
-        stage.name(),
-        session.temp_dir(),
-    );
+    let collector = session.collector(stream.schema(), text_column, stage.name());
     let result = collector.drain(stream).await.map_err(engine_error)?;
     session
         .ctx

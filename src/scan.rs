@@ -25,7 +25,7 @@ use futures::{FutureExt, StreamExt};
 use crate::config::SourceSpec;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result, describe};
-use crate::intermediate::{Collector, Intermediate};
+use crate::intermediate::Intermediate;
 use crate::session::Session;
 use crate::stages::SOURCE_ROW;
 
@@ -38,7 +38,11 @@ struct Chunk {
 }
 
 /// Reads the whole source into an [`Intermediate`] with `__source_row` as its last column.
-pub async fn scan(session: &Session, dataset: &Dataset, source: &SourceSpec) -> Result<Intermediate> {
+pub async fn scan(
+    session: &Session,
+    dataset: &Dataset,
+    source: &SourceSpec,
+) -> Result<Intermediate> {
     let state = session.ctx.state();
     let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
     let objects: Vec<_> = dataset.files.iter().map(|f| f.object.clone()).collect();
@@ -64,8 +68,9 @@ pub async fn scan(session: &Session, dataset: &Dataset, source: &SourceSpec) -> 
             let file = &dataset.files[chunk.file];
             let mut plan = ParquetAccessPlan::new_none(file.metadata.num_row_groups());
             plan.scan(chunk.row_group);
-            let partitioned = PartitionedFile::new(file.object.location.to_string(), file.object.size)
-                .with_extension(plan);
+            let partitioned =
+                PartitionedFile::new(file.object.location.to_string(), file.object.size)
+                    .with_extension(plan);
             FileGroup::new(vec![partitioned])
         })
         .collect();
@@ -77,20 +82,21 @@ pub async fn scan(session: &Session, dataset: &Dataset, source: &SourceSpec) -> 
     let plan = format
         .create_physical_plan(&state, config)
         .await
-        .map_err(|e| Error::engine(format!("planning the scan of {}", dataset.location.display), &e))?;
+        .map_err(|e| {
+            Error::engine(
+                format!("planning the scan of {}", dataset.location.display),
+                &e,
+            )
+        })?;
 
     let mut fields = file_schema.fields().to_vec();
     fields.push(Arc::new(Field::new(SOURCE_ROW, DataType::UInt64, false)));
-    let schema: SchemaRef = Arc::new(Schema::new_with_metadata(fields, file_schema.metadata().clone()));
+    let schema: SchemaRef = Arc::new(Schema::new_with_metadata(
+        fields,
+        file_schema.metadata().clone(),
+    ));
 
-    let pool = Arc::clone(&session.ctx.runtime_env().memory_pool);
-    let mut collector = Collector::new(
-        Arc::clone(&schema),
-        &source.text_column,
-        &pool,
-        "scan",
-        session.temp_dir(),
-    );
+    let mut collector = session.collector(Arc::clone(&schema), &source.text_column, "scan");
     let task = session.ctx.task_ctx();
     let mut reads = futures::stream::iter(chunks.into_iter().enumerate())
         .map(|(partition, chunk)| {
@@ -125,7 +131,12 @@ pub async fn scan(session: &Session, dataset: &Dataset, source: &SourceSpec) -> 
                     ),
                 });
             }
-            Err(e) => return Err(Error::Engine { context: format!("reading {path}"), message: e.to_string() }),
+            Err(e) => {
+                return Err(Error::Engine {
+                    context: format!("reading {path}"),
+                    message: e.to_string(),
+                });
+            }
         };
         for batch in batches {
             collector
@@ -182,12 +193,18 @@ async fn read_chunk(
 /// The text column must exist and hold strings.
 fn check_text_column(schema: &Schema, source: &SourceSpec, dataset: &str) -> Result<()> {
     let columns = || {
-        schema
-            .fields()
+        const SHOWN: usize = 12;
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let mut list = names
             .iter()
-            .map(|f| f.name().as_str())
+            .take(SHOWN)
+            .copied()
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        if names.len() > SHOWN {
+            list.push_str(&format!(" and {} more", names.len() - SHOWN));
+        }
+        list
     };
     let field = schema
         .field_with_name(&source.text_column)

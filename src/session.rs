@@ -9,8 +9,13 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use tempfile::TempDir;
 
 use crate::error::{Error, Result};
+use crate::intermediate::Collector;
 use crate::memory::{self, PeakMemoryPool};
 use crate::resources;
+
+/// The share of the memory limit one intermediate result may hold before it spills. A stage
+/// holds its input and its result at once; the last third is left to the query's operators.
+pub const INTERMEDIATE_SHARE: usize = 3;
 
 /// Rows per batch in every plan.
 const BATCH_SIZE: usize = 8192;
@@ -40,10 +45,14 @@ impl Session {
             .build_arc()
             .map_err(|e| Error::engine("starting the query engine", &e))?;
         let threads = resources::cores();
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_target_partitions(threads)
             .with_batch_size(BATCH_SIZE)
             .with_information_schema(true);
+        // Sorts set memory aside for merging their spill files (10 MiB by default); keep that
+        // to a sixteenth of the budget so that small budgets still sort.
+        config.options_mut().execution.sort_spill_reservation_bytes =
+            (limit / 16).clamp(64 << 10, 10 << 20);
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         crate::udf::register_all(&ctx);
         Ok(Session {
@@ -52,6 +61,23 @@ impl Session {
             threads,
             temp_dir,
         })
+    }
+
+    /// A collector for a step's result: in memory up to a third of the limit, spilled beyond.
+    pub fn collector(
+        &self,
+        schema: datafusion::arrow::datatypes::SchemaRef,
+        text_column: &str,
+        name: &str,
+    ) -> Collector<'_> {
+        Collector::new(
+            schema,
+            text_column,
+            &self.ctx.runtime_env().memory_pool,
+            self.pool.limit() / INTERMEDIATE_SHARE,
+            name,
+            self.temp_dir(),
+        )
     }
 
     /// The run's private directory for temporary files.

@@ -27,19 +27,33 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         .collect::<Result<_>>()?;
     let location = storage::resolve(&config.source.uri)?;
     let session = Session::new(config.memory_limit)?;
-    let cache = session.ctx.runtime_env().cache_manager.get_file_metadata_cache();
+    let cache = session
+        .ctx
+        .runtime_env()
+        .cache_manager
+        .get_file_metadata_cache();
     let dataset = Dataset::open(location, cache).await?;
     let storage = dataset.storage();
 
-    progress.step(&format!("scanning {} ({} rows)", config.source.uri, storage.rows));
+    progress.step(&format!(
+        "scanning {} ({} rows)",
+        config.source.uri, storage.rows
+    ));
     let meter = Meter::start(&session.pool);
     let source = scan::scan(&session, &dataset, &config.source).await?;
     let scan_step = meter.finish(&source);
     let source_stats = source.stats();
 
-    let announce = |stage: &dyn Stage| progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
-    let (result, stage_reports) =
-        pipeline::run(&session, &stages, source, &config.source.text_column, &announce).await?;
+    let announce =
+        |stage: &dyn Stage| progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
+    let (result, stage_reports) = pipeline::run(
+        &session,
+        &stages,
+        source,
+        &config.source.text_column,
+        &announce,
+    )
+    .await?;
 
     let output = match &config.output {
         Some(target) => {
@@ -51,8 +65,19 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
     let result_stats = result.stats();
     drop(result);
 
-    let totals = totals(&scan_step, &stage_reports, output.as_ref(), source_stats, result_stats);
-    let cost = cost(&config.pricing, &totals, storage.file_bytes, output.as_ref());
+    let totals = totals(
+        &scan_step,
+        &stage_reports,
+        output.as_ref(),
+        source_stats,
+        result_stats,
+    );
+    let cost = cost(
+        &config.pricing,
+        &totals,
+        storage.file_bytes,
+        output.as_ref(),
+    );
     Ok(ProfileReport {
         schema_version: SCHEMA_VERSION,
         command: "profile",
@@ -103,7 +128,10 @@ fn totals(
     Totals {
         rows_in: source.rows,
         rows_out: result.rows,
-        drop_rate: ratio(source.rows.saturating_sub(result.rows) as f64, source.rows as f64),
+        drop_rate: ratio(
+            source.rows.saturating_sub(result.rows) as f64,
+            source.rows as f64,
+        ),
         text_bytes_in: source.text_bytes,
         text_bytes_out: result.text_bytes,
         wall_seconds: wall,
@@ -113,7 +141,12 @@ fn totals(
     }
 }
 
-fn cost(pricing: &Pricing, totals: &Totals, source_bytes: u64, output: Option<&OutputReport>) -> CostReport {
+fn cost(
+    pricing: &Pricing,
+    totals: &Totals,
+    source_bytes: u64,
+    output: Option<&OutputReport>,
+) -> CostReport {
     CostReport {
         core_hours: totals.cpu_seconds / 3600.0,
         compute_usd: pricing.compute_usd(totals.cpu_seconds),

@@ -75,14 +75,25 @@ pub fn render(report: &ProfileReport) -> String {
     right_align_numbers(&mut stages, 1);
     out.push_str(&format!("Stages\n{stages}\n\n"));
 
-    let mut columns = table(&["column", "type", "compressed", "uncompressed", "ratio", "share", "codecs"]);
+    let mut columns = table(&[
+        "column",
+        "type",
+        "compressed",
+        "uncompressed",
+        "ratio",
+        "share",
+        "codecs",
+    ]);
     for c in &storage.columns {
         columns.add_row(vec![
             c.name.clone(),
             c.physical_type.clone(),
             format_size(c.compressed_bytes),
             format_size(c.uncompressed_bytes),
-            format!("{:.2}", ratio(c.uncompressed_bytes as f64, c.compressed_bytes as f64)),
+            format!(
+                "{:.2}",
+                ratio(c.uncompressed_bytes as f64, c.compressed_bytes as f64)
+            ),
             format!(
                 "{:.1}%",
                 100.0 * ratio(c.compressed_bytes as f64, storage.compressed_bytes as f64)
@@ -127,7 +138,9 @@ pub fn render(report: &ProfileReport) -> String {
 
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY).set_header(header.to_vec());
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_header(header.to_vec());
     table
 }
 

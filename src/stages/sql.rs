@@ -108,7 +108,10 @@ pub fn render(
             continue;
         }
         let declaration = declared.get(name);
-        let value = match (params.get(name), declaration.and_then(|d| d.default.as_ref())) {
+        let value = match (
+            params.get(name),
+            declaration.and_then(|d| d.default.as_ref()),
+        ) {
             (Some(given), Some(default)) => {
                 check_kind(name, given, default)?;
                 given
@@ -150,7 +153,10 @@ fn check_kind(name: &str, given: &ParamValue, default: &ParamValue) -> Result<()
     let fits = matches!(
         (given, default),
         (ParamValue::Int(_), ParamValue::Int(_))
-            | (ParamValue::Int(_) | ParamValue::Float(_), ParamValue::Float(_))
+            | (
+                ParamValue::Int(_) | ParamValue::Float(_),
+                ParamValue::Float(_)
+            )
             | (ParamValue::Str(_), ParamValue::Str(_))
             | (ParamValue::Bool(_), ParamValue::Bool(_))
     );
@@ -231,7 +237,8 @@ fn declarations(template: &str) -> Result<BTreeMap<String, Declared>, String> {
                 };
                 let items: Option<Vec<ParamValue>> =
                     items.into_iter().map(ParamValue::from_toml).collect();
-                entry.allowed = Some(items.ok_or_else(|| at("list items must be plain values".into()))?);
+                entry.allowed =
+                    Some(items.ok_or_else(|| at("list items must be plain values".into()))?);
             }
             (_, None) => return Err(at("expected a list such as [\"a\", \"b\"]".into())),
         }
@@ -240,8 +247,8 @@ fn declarations(template: &str) -> Result<BTreeMap<String, Declared>, String> {
 }
 
 fn parse_toml(value: &str) -> Result<toml::Value, String> {
-    let table: toml::Table =
-        toml::from_str(&format!("v = {value}")).map_err(|_| format!("'{value}' is not a TOML value"))?;
+    let table: toml::Table = toml::from_str(&format!("v = {value}"))
+        .map_err(|_| format!("'{value}' is not a TOML value"))?;
     table
         .get("v")
         .cloned()
@@ -260,7 +267,10 @@ mod tests {
     const TEXT: &[(&str, Option<&str>)] = &[("text_column", Some("content")), ("id_column", None)];
 
     fn params(pairs: &[(&str, ParamValue)]) -> BTreeMap<String, ParamValue> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
@@ -271,8 +281,12 @@ mod tests {
             out,
             "-- @param n = 1\nSELECT \"content\" FROM input WHERE x >= 1 AND y = 'it''s'"
         );
-        let out = render(sql, &params(&[("n", ParamValue::Int(5)), ("s", ParamValue::Bool(true))]), TEXT)
-            .unwrap();
+        let out = render(
+            sql,
+            &params(&[("n", ParamValue::Int(5)), ("s", ParamValue::Bool(true))]),
+            TEXT,
+        )
+        .unwrap();
         assert!(out.ends_with("x >= 5 AND y = true"));
     }
 
@@ -294,9 +308,22 @@ mod tests {
 
     #[test]
     fn kinds_and_allowed_values_are_checked() {
-        let sql = "-- @param form = \"NFKC\"\n-- @allowed form = [\"NFKC\", \"NFC\"]\nSELECT ${form}";
-        assert!(render(sql, &params(&[("form", ParamValue::Str("NFC".into()))]), TEXT).is_ok());
-        let e = render(sql, &params(&[("form", ParamValue::Str("NFD".into()))]), TEXT).unwrap_err();
+        let sql =
+            "-- @param form = \"NFKC\"\n-- @allowed form = [\"NFKC\", \"NFC\"]\nSELECT ${form}";
+        assert!(
+            render(
+                sql,
+                &params(&[("form", ParamValue::Str("NFC".into()))]),
+                TEXT
+            )
+            .is_ok()
+        );
+        let e = render(
+            sql,
+            &params(&[("form", ParamValue::Str("NFD".into()))]),
+            TEXT,
+        )
+        .unwrap_err();
         assert!(e.contains("must be one of 'NFKC', 'NFC'"), "{e}");
         let e = render(sql, &params(&[("form", ParamValue::Int(1))]), TEXT).unwrap_err();
         assert!(e.contains("must be a string"), "{e}");

@@ -27,12 +27,18 @@ pub struct Location {
 }
 
 impl Location {
-    /// How an object of this store is shown to users: a local path or a URI.
+    /// How an object at this location is shown to users: as they named the location, followed
+    /// by the object's path below it.
     pub fn show(&self, object: &ObjectPath) -> String {
-        if self.url.as_str() == ObjectStoreUrl::local_filesystem().as_str() {
-            format!("/{object}")
-        } else {
-            format!("{}{object}", self.url.as_str())
+        if self.is_object {
+            return self.display.clone();
+        }
+        match object.prefix_match(&self.path) {
+            Some(rest) => {
+                let rest: Vec<_> = rest.map(|p| p.as_ref().to_string()).collect();
+                format!("{}/{}", self.display.trim_end_matches('/'), rest.join("/"))
+            }
+            None => object.to_string(),
         }
     }
 }
@@ -115,12 +121,17 @@ mod tests {
             .map(|o| o.location.filename().unwrap().to_string())
             .collect();
         assert_eq!(names, ["a.parquet", "b.parquet", "c.parquet"]);
+        let shown = location.show(&list(&location).await.unwrap()[2].location);
+        assert_eq!(shown, format!("{}/sub/c.parquet", dir.path().display()));
     }
 
     #[test]
     fn missing_paths_and_remote_schemes_are_errors() {
         let e = resolve("/definitely/not/here").unwrap_err();
-        assert_eq!(e.to_string(), "/definitely/not/here: no such file or directory");
+        assert_eq!(
+            e.to_string(),
+            "/definitely/not/here: no such file or directory"
+        );
         assert!(resolve("s3://bucket/x").is_err());
     }
 
@@ -129,11 +140,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("x.parquet");
         std::fs::write(&file, b"x").unwrap();
-        let location = resolve(&format!("file://{}", file.display())).unwrap();
+        let uri = format!("file://{}", file.display());
+        let location = resolve(&uri).unwrap();
         assert!(location.is_object);
-        assert_eq!(
-            location.show(&location.path),
-            std::fs::canonicalize(&file).unwrap().display().to_string()
-        );
+        assert_eq!(location.show(&location.path), uri);
     }
 }

@@ -65,7 +65,16 @@ mod tests {
         );
         assert_eq!(
             got,
-            vec![Some(3), Some(2), Some(2), Some(1), Some(5), Some(1), Some(0), None]
+            vec![
+                Some(3),
+                Some(2),
+                Some(2),
+                Some(1),
+                Some(5),
+                Some(1),
+                Some(0),
+                None
+            ]
         );
     }
 }

@@ -51,7 +51,11 @@ pub fn collapse_whitespace(s: &str, out: &mut String) -> bool {
     let mut in_run = false;
     let already_collapsed = trimmed.len() == s.len()
         && trimmed.chars().all(|c| {
-            let ok = if collapses(c) { !in_run && c == ' ' } else { true };
+            let ok = if collapses(c) {
+                !in_run && c == ' '
+            } else {
+                true
+            };
             in_run = collapses(c);
             ok
         });

@@ -218,7 +218,13 @@ pub(crate) mod testing {
             };
             assert_eq!(out.len(), input.len());
             let rendered: Vec<Option<T>> = (0..out.len())
-                .map(|i| if out.is_null(i) { None } else { render(&out, i) })
+                .map(|i| {
+                    if out.is_null(i) {
+                        None
+                    } else {
+                        render(&out, i)
+                    }
+                })
                 .collect();
             answers.push(rendered);
             // The same values one at a time, as scalars.
@@ -229,7 +235,11 @@ pub(crate) mod testing {
                     panic!("scalar in, array out")
                 };
                 let out = out.to_array().unwrap();
-                let got = if out.is_null(0) { None } else { render(&out, 0) };
+                let got = if out.is_null(0) {
+                    None
+                } else {
+                    render(&out, 0)
+                };
                 assert_eq!(&got, expected, "scalar result differs at {i}");
             }
         }
@@ -283,9 +293,12 @@ mod tests {
     #[test]
     fn unchanged_arrays_are_returned_without_copying() {
         let array: ArrayRef = Arc::new(StringArray::from(vec![Some("A"), None, Some("B")]));
-        let ColumnarValue::Array(out) =
-            map_strings("t", &[ColumnarValue::Array(Arc::clone(&array))], upper_if_lower).unwrap()
-        else {
+        let ColumnarValue::Array(out) = map_strings(
+            "t",
+            &[ColumnarValue::Array(Arc::clone(&array))],
+            upper_if_lower,
+        )
+        .unwrap() else {
             unreachable!()
         };
         assert!(Arc::ptr_eq(&array, &out));
@@ -308,7 +321,10 @@ mod tests {
         };
         let out = out.as_string::<i32>();
         let got: Vec<Option<&str>> = out.iter().collect();
-        assert_eq!(got, vec![Some("A"), None, Some("B"), Some("C"), None, Some("D")]);
+        assert_eq!(
+            got,
+            vec![Some("A"), None, Some("B"), Some("C"), None, Some("D")]
+        );
     }
 
     #[test]

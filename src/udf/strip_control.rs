@@ -98,7 +98,10 @@ mod tests {
 
     #[test]
     fn the_byte_scan_never_misses_a_control() {
-        for c in (0..=0x10ffff).filter_map(char::from_u32).filter(|&c| stripped(c)) {
+        for c in (0..=0x10ffff)
+            .filter_map(char::from_u32)
+            .filter(|&c| stripped(c))
+        {
             assert!(may_hold_control(&c.to_string()), "{:?}", c);
         }
     }

@@ -38,7 +38,9 @@ impl ScalarUDFImpl for WordCount {
         }
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings_to_i64(self.name(), &args.args, |s| s.split_whitespace().count() as i64)
+        map_strings_to_i64(self.name(), &args.args, |s| {
+            s.split_whitespace().count() as i64
+        })
     }
 }
 
@@ -67,7 +69,16 @@ mod tests {
         );
         assert_eq!(
             got,
-            vec![Some(2), Some(3), Some(1), Some(2), Some(2), Some(0), Some(0), None]
+            vec![
+                Some(2),
+                Some(3),
+                Some(1),
+                Some(2),
+                Some(2),
+                Some(0),
+                Some(0),
+                None
+            ]
         );
     }
 }

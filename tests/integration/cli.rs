@@ -1,0 +1,391 @@
+//! The command line: every bad input gets one line on stderr and exit code 2, and good runs
+//! print their report and write their files.
+
+use std::path::Path;
+
+use crate::support::{
+    assert_error, prepcost, profile_json, read_rows, repo_str, text_batch, write_parquet,
+};
+
+fn sample(name: &str) -> String {
+    repo_str(&format!("sample-data/{name}"))
+}
+
+fn write(path: &Path, text: &str) -> String {
+    std::fs::write(path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_path_that_does_not_exist() {
+    let run = prepcost(&["profile", "/no/such/dataset.parquet"]);
+    assert_error(
+        &run,
+        &["/no/such/dataset.parquet", "no such file or directory"],
+    );
+}
+
+#[test]
+fn a_directory_without_data_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not data").unwrap();
+    std::fs::write(dir.path().join("_SUCCESS"), "").unwrap();
+    let run = prepcost(&["profile", dir.path().to_str().unwrap()]);
+    assert_error(&run, &["no data files found", "*.parquet"]);
+}
+
+#[test]
+fn a_file_that_is_not_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir.path().join("data.parquet"), "id,text\n1,hello\n");
+    let run = prepcost(&["profile", &path]);
+    assert_error(&run, &["data.parquet", "not a Parquet file"]);
+    let empty = write(&dir.path().join("empty.parquet"), "");
+    assert_error(&prepcost(&["profile", &empty]), &["empty.parquet"]);
+}
+
+#[test]
+fn corrupt_parquet_files_fail_cleanly() {
+    let cases = [
+        ("PARQUET-1481.parquet", "text", "unreadable Parquet footer"),
+        ("ARROW-GH-41321.parquet", "string", "row group 0"),
+        (
+            "ARROW-RS-GH-6229-DICTHEADER.parquet",
+            "name",
+            "not a string type",
+        ),
+        // Makes the Parquet decoder panic; the panic is caught and named.
+        ("rle_malicious_bitwidth.parquet", "a", "malformed data"),
+        ("invalid_utf8_dlba.parquet", "X1", "UTF-8"),
+    ];
+    for (file, column, what) in cases {
+        let path = repo_str(&format!("tests/fixtures/bad_data/{file}"));
+        let run = prepcost(&["profile", &path, "--text-column", column]);
+        assert_error(&run, &[file, what]);
+    }
+}
+
+#[test]
+fn a_missing_or_non_string_text_column() {
+    let path = sample("fortunes_zh.parquet");
+    let run = prepcost(&["profile", &path, "--text-column", "body"]);
+    assert_error(
+        &run,
+        &["text column 'body' not found", "its columns are: id,"],
+    );
+    let run = prepcost(&["profile", &path, "--text-column", "id"]);
+    assert_error(&run, &["text column 'id'", "Int64", "not a string type"]);
+}
+
+#[test]
+fn invalid_toml_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write(
+        &dir.path().join("p.toml"),
+        "[source]\nuri = \"data/\"\ntext_column = = \"text\"\n",
+    );
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+    ]);
+    assert_error(&run, &["p.toml:3:"]);
+}
+
+#[test]
+fn unknown_keys_and_kinds_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write(
+        &dir.path().join("p.toml"),
+        "[[stages]]\nquery = \"clean\"\n\n[[stages]]\nquery = \"normalise\"\nparms = { form = \"NFC\" }\n",
+    );
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+    ]);
+    assert_error(&run, &["p.toml:6:", "parms"]);
+
+    let pipeline = write(
+        &dir.path().join("k.toml"),
+        "[[stages]]\nquery = \"clean\"\n\n[[stages]]\nname = \"near\"\nkind = \"fuzzy_dedup\"\n",
+    );
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+    ]);
+    assert_error(&run, &["k.toml:4:", "unknown stage kind 'fuzzy_dedup'"]);
+}
+
+#[test]
+fn a_sql_error_names_the_stage_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("flags.sql"),
+        "SELECT *, word_count(${text_column}) AS words FROM input WHERE nonexistent_column > 1",
+    );
+    let pipeline = write(
+        &dir.path().join("p.toml"),
+        "[[stages]]\nquery = \"clean\"\n\n[[stages]]\nname = \"flags\"\nsql = \"flags.sql\"\n",
+    );
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+    ]);
+    assert_error(&run, &["stage 'flags'", "flags.sql", "nonexistent_column"]);
+
+    write(&dir.path().join("flags.sql"), "SELEC * FROM input");
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+    ]);
+    assert_error(&run, &["flags.sql", "SELEC"]);
+}
+
+#[test]
+fn parameters_are_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = write(
+        &dir.path().join("p.toml"),
+        "[[stages]]\nquery = \"clean\"\nparams = { min_char = 3 }\n",
+    );
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+    ]);
+    assert_error(&run, &["'min_char' is not used", "min_chars", "p.toml:1"]);
+
+    write(
+        &dir.path().join("s.sql"),
+        "SELECT * FROM input WHERE char_count(${text_column}) > ${min}",
+    );
+    let pipeline = write(&dir.path().join("q.toml"), "[[stages]]\nsql = \"s.sql\"\n");
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+    ]);
+    assert_error(&run, &["${min}", "has no value"]);
+
+    let pipeline = write(
+        &dir.path().join("n.toml"),
+        "[[stages]]\nquery = \"normalise\"\nparams = { form = \"NFD\" }\n",
+    );
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+    ]);
+    assert_error(&run, &["must be one of 'NFKC', 'NFC'"]);
+}
+
+#[test]
+fn bad_flags_are_one_line_too() {
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--memory-limit",
+        "lots",
+    ]);
+    assert_error(&run, &["--memory-limit", "lots"]);
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--format",
+        "yaml",
+    ]);
+    assert_error(&run, &["yaml"]);
+    let run = prepcost(&["profile"]);
+    assert_error(&run, &["no source"]);
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--usd-per-vcpu-hour",
+        "-1",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+#[test]
+fn the_table_report_names_every_stage_and_column() {
+    let run = prepcost(&["profile", &sample("en_prose")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for needle in [
+        "scan",
+        "clean",
+        "normalise",
+        "dedup_exact",
+        "Storage by column",
+        "title",
+        "Cost:",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "{needle} missing from:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn the_report_file_holds_the_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(written["schema_version"], 1);
+    assert_eq!(written["stages"].as_array().unwrap().len(), 3);
+    assert!(written["cost"]["compute_usd"].as_f64().unwrap() > 0.0);
+    assert!(run.stdout.contains("dedup_exact"));
+}
+
+#[test]
+fn the_json_contract_has_its_fields() {
+    let report = profile_json(&[&sample("fortunes_zh.parquet")]);
+    for pointer in [
+        "/source/rows",
+        "/storage/files",
+        "/storage/row_groups",
+        "/storage/compressed_bytes",
+        "/storage/uncompressed_bytes",
+        "/storage/columns/0/name",
+        "/storage/columns/0/compressed_bytes",
+        "/storage/columns/0/uncompressed_bytes",
+        "/storage/columns/0/codecs",
+        "/stages/0/name",
+        "/stages/0/rows_in",
+        "/stages/0/rows_out",
+        "/stages/0/wall_seconds",
+        "/stages/0/cpu_seconds",
+        "/stages/0/peak_memory_bytes",
+        "/stages/0/text_bytes_in",
+        "/stages/0/text_bytes_out",
+        "/stages/0/drop_rate",
+        "/stages/0/result_bytes",
+        "/cost/compute_usd",
+        "/cost/core_hours",
+    ] {
+        assert!(report.pointer(pointer).is_some(), "{pointer} missing");
+    }
+    assert!(report["stages"][0]["peak_memory_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn output_is_written_in_source_order_without_the_position_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    // Two files; lexical order a < b decides which duplicate is first.
+    write_parquet(
+        &data.join("b.parquet"),
+        &[text_batch(
+            "text",
+            &[10, 11, 12],
+            &[Some("one"), Some("ｔｗｏ"), Some("three")],
+        )],
+    );
+    write_parquet(
+        &data.join("a.parquet"),
+        &[text_batch(
+            "text",
+            &[1, 2, 3],
+            &[Some("two"), Some(" one "), None],
+        )],
+    );
+    let out = dir.path().join("out");
+    let report = profile_json(&[data.to_str().unwrap(), "--output", out.to_str().unwrap()]);
+    assert_eq!(report["output"]["rows"], 3);
+    assert_eq!(
+        read_rows(&out),
+        ["1\u{1f}two", "2\u{1f}one", "12\u{1f}three"],
+        "the first of each group, in source order"
+    );
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("part-") && n.ends_with(".parquet")),
+        "{names:?}"
+    );
+    // Nothing but the output next to it.
+    let beside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(beside.len(), 2);
+}
+
+#[test]
+fn a_failed_run_leaves_the_output_target_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("previous.parquet"), "the previous dataset").unwrap();
+    write(
+        &dir.path().join("bad.sql"),
+        "SELECT * FROM input WHERE missing_column",
+    );
+    let pipeline = write(
+        &dir.path().join("p.toml"),
+        "[[stages]]\nquery = \"clean\"\n[[stages]]\nsql = \"bad.sql\"\n",
+    );
+    let run = prepcost(&[
+        "profile",
+        &sample("fortunes_zh.parquet"),
+        "--pipeline",
+        &pipeline,
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_error(&run, &["bad.sql"]);
+    let kept: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(kept, ["previous.parquet"]);
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside.len(), 3, "no staging directory left: {beside:?}");
+
+    // A successful run replaces it whole.
+    let report = profile_json(&[
+        &sample("fortunes_zh.parquet"),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        report["output"]["files"].as_u64(),
+        Some(std::fs::read_dir(&out).unwrap().count() as u64)
+    );
+    assert!(!out.join("previous.parquet").exists());
+}
+
+#[test]
+fn an_output_path_that_is_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir.path().join("taken"), "x");
+    let run = prepcost(&["profile", &sample("fortunes_zh.parquet"), "--output", &file]);
+    assert_error(&run, &["taken", "not a directory"]);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}

@@ -1,0 +1,7 @@
+//! prepcost's integration tests: one test binary, one module per area.
+
+mod cli;
+mod datasets;
+mod pipeline;
+mod sample_data;
+mod support;

@@ -1,0 +1,106 @@
+//! `profile` on the repository's sample-data/ against the independent Python reference in
+//! tests/reference/sample_data.json (always runs).
+
+use serde_json::Value;
+
+use crate::support::{profile_json, repo, repo_str};
+
+fn reference() -> Value {
+    let text = std::fs::read_to_string(repo("tests/reference/sample_data.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Checks a profile report against one dataset's reference figures for `form`.
+pub fn check_against_reference(report: &Value, expected: &Value, form: &str) {
+    let source = &report["source"];
+    assert_eq!(source["rows"], expected["rows"]);
+    assert_eq!(source["text_bytes"], expected["text_bytes"]);
+    assert_eq!(source["text_nulls"], expected["text_nulls"]);
+    let stage = |name: &str| {
+        report["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no stage {name}"))
+            .clone()
+    };
+    let clean = stage("clean");
+    assert_eq!(clean["rows_in"], expected["rows"]);
+    assert_eq!(clean["rows_out"], expected["clean"]["rows"]);
+    assert_eq!(clean["text_bytes_out"], expected["clean"]["text_bytes"]);
+    for name in ["normalise", "dedup_exact"] {
+        let s = stage(name);
+        assert_eq!(s["rows_out"], expected[form][name]["rows"], "{name} rows");
+        assert_eq!(
+            s["text_bytes_out"], expected[form][name]["text_bytes"],
+            "{name} bytes"
+        );
+    }
+    assert_eq!(
+        report["totals"]["rows_out"],
+        expected[form]["dedup_exact"]["rows"]
+    );
+
+    let storage = &report["storage"];
+    let facts = &expected["storage"];
+    for key in ["files", "rows", "row_groups", "file_bytes"] {
+        assert_eq!(storage[key], facts[key], "storage.{key}");
+    }
+    let columns = storage["columns"].as_array().unwrap();
+    let fact_columns = facts["columns"].as_object().unwrap();
+    assert_eq!(columns.len(), fact_columns.len());
+    for column in columns {
+        let fact = &fact_columns[column["name"].as_str().unwrap()];
+        assert_eq!(
+            column["compressed_bytes"], fact["compressed_bytes"],
+            "{column}"
+        );
+        assert_eq!(
+            column["uncompressed_bytes"], fact["uncompressed_bytes"],
+            "{column}"
+        );
+    }
+    let sum = |key: &str| -> u64 { columns.iter().map(|c| c[key].as_u64().unwrap()).sum() };
+    assert_eq!(
+        storage["compressed_bytes"].as_u64().unwrap(),
+        sum("compressed_bytes")
+    );
+    assert_eq!(
+        storage["uncompressed_bytes"].as_u64().unwrap(),
+        sum("uncompressed_bytes")
+    );
+}
+
+#[test]
+fn every_sample_dataset_matches_the_reference_with_nfkc() {
+    let reference = reference();
+    for (name, expected) in reference["datasets"].as_object().unwrap() {
+        let path = repo_str(&format!(
+            "sample-data/{}",
+            expected["path"].as_str().unwrap()
+        ));
+        let report = profile_json(&[&path]);
+        check_against_reference(&report, expected, "nfkc");
+        assert_eq!(report["schema_version"], 1, "{name}");
+    }
+}
+
+#[test]
+fn the_nfc_form_matches_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = dir.path().join("nfc.toml");
+    std::fs::write(
+        &pipeline,
+        "[[stages]]\nquery = \"clean\"\n\n[[stages]]\nquery = \"normalise\"\nparams = { form = \"NFC\" }\n\n[[stages]]\nquery = \"dedup_exact\"\n",
+    )
+    .unwrap();
+    let reference = reference();
+    let expected = &reference["datasets"]["fortunes_intl"];
+    let report = profile_json(&[
+        &repo_str("sample-data/fortunes_intl.parquet"),
+        "--pipeline",
+        pipeline.to_str().unwrap(),
+    ]);
+    check_against_reference(&report, expected, "nfc");
+}

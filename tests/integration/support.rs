@@ -1,0 +1,168 @@
+//! Helpers shared by the integration tests: running the binary, locating data, writing
+//! small Parquet files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use prepcost::config::{ProfileConfig, ProfileRequest};
+use prepcost::report::ProfileReport;
+use serde_json::Value;
+
+/// What a run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `prepcost` with `args`, with no PREPCOST_* settings from the environment.
+pub fn prepcost(args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_prepcost"));
+    command.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PREPCOST_") {
+            command.env_remove(key);
+        }
+    }
+    let out = command.output().expect("the prepcost binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `prepcost profile … --format json`, asserts success, returns the report.
+pub fn profile_json(args: &[&str]) -> Value {
+    let mut all = vec!["profile"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let run = prepcost(&all);
+    assert_eq!(run.code, 0, "prepcost {all:?} failed: {}", run.stderr);
+    assert_eq!(run.stderr, "", "nothing on stderr when not a terminal");
+    serde_json::from_str(&run.stdout).expect("stdout is one JSON object")
+}
+
+/// Asserts that a run failed with exit code 2 and exactly one line on stderr that contains
+/// every one of `needles`, and nothing on stdout.
+pub fn assert_error(run: &Run, needles: &[&str]) {
+    assert_eq!(run.code, 2, "exit code; stderr: {}", run.stderr);
+    assert_eq!(run.stdout, "", "no partial output on stdout");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr, got: {}", run.stderr);
+    assert!(lines[0].starts_with("prepcost: error: "), "{}", lines[0]);
+    for needle in needles {
+        assert!(lines[0].contains(needle), "'{needle}' not in: {}", lines[0]);
+    }
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+/// A path inside the repository.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A path inside the repository, as a string.
+pub fn repo_str(path: &str) -> String {
+    repo(path).to_str().expect("UTF-8 path").to_string()
+}
+
+/// The shared datasets (`PREPCOST_DATASETS`, default `../shared/datasets`), or `None` with a
+/// printed notice when they are absent. With `PREPCOST_REQUIRE_DATASETS=1` (set by `.ci/run`)
+/// their absence fails the test instead.
+pub fn datasets(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("PREPCOST_DATASETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("../shared/datasets"));
+    if dir.join("text").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("PREPCOST_REQUIRE_DATASETS").is_ok_and(|v| v == "1") {
+        panic!("{test}: shared datasets not found at {}", dir.display());
+    }
+    eprintln!(
+        "SKIPPED {test}: shared datasets not found at {} (set PREPCOST_DATASETS)",
+        dir.display()
+    );
+    None
+}
+
+/// Writes `batches` to a Parquet file at `path`.
+pub fn write_parquet(path: &Path, batches: &[RecordBatch]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = ArrowWriter::try_new(file, batches[0].schema(), None).unwrap();
+    for batch in batches {
+        writer.write(batch).unwrap();
+    }
+    writer.close().unwrap();
+}
+
+/// A batch with an Int64 `id` column and a nullable Utf8 column `text_column`.
+pub fn text_batch(text_column: &str, ids: &[i64], texts: &[Option<&str>]) -> RecordBatch {
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new(text_column, DataType::Utf8, true),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(ids.to_vec())),
+            Arc::new(texts.iter().copied().collect::<StringArray>()),
+        ],
+    )
+    .unwrap()
+}
+
+/// Runs `profile` through the library.
+pub async fn profile(request: ProfileRequest) -> prepcost::Result<ProfileReport> {
+    let config = ProfileConfig::resolve(ProfileRequest {
+        quiet: true,
+        ..request
+    })?;
+    prepcost::commands::profile::run(&config).await
+}
+
+/// The `(name, rows_out, text_bytes_out)` of every stage.
+pub fn stage_rows(report: &ProfileReport) -> Vec<(String, u64, u64)> {
+    report
+        .stages
+        .iter()
+        .map(|s| (s.name.clone(), s.rows_out, s.text_bytes_out))
+        .collect()
+}
+
+/// Every row of a Parquet dataset directory (files in name order) rendered as text lines.
+pub fn read_rows(dir: &Path) -> Vec<String> {
+    use datafusion::arrow::util::display::array_value_to_string;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut rows = Vec::new();
+    for file in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            for row in 0..batch.num_rows() {
+                let cells: Vec<String> = batch
+                    .columns()
+                    .iter()
+                    .map(|c| array_value_to_string(c, row).unwrap())
+                    .collect();
+                rows.push(cells.join("\u{1f}"));
+            }
+        }
+    }
+    rows
+}
