@@ -15,7 +15,7 @@ use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ColumnarValue;
 
 /// The single argument of a one-argument UDF as an array, and whether it came in as a scalar.
-fn single_argument<'a>(name: &str, args: &'a [ColumnarValue]) -> Result<(ArrayRef, bool)> {
+fn single_argument(name: &str, args: &[ColumnarValue]) -> Result<(ArrayRef, bool)> {
     match args {
         [ColumnarValue::Array(a)] => Ok((Arc::clone(a), false)),
         [ColumnarValue::Scalar(s)] => Ok((s.to_array_of_size(1)?, true)),
@@ -34,7 +34,7 @@ fn shape_like_input(out: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
 
 /// Applies a string transform to every value. `f(s, out)` either appends the new value to the
 /// empty buffer `out` and returns `true`, or returns `false` when `s` is already its own
-/// result. The output has the input's string type.
+/// result (then whatever it left in `out` is ignored). The output has the input's string type.
 pub fn map_strings(
     name: &str,
     args: &[ColumnarValue],

@@ -45,10 +45,14 @@ fn stripped(c: char) -> bool {
 }
 
 /// True when `s` may hold a stripped character: a C0 control or DEL byte, or the lead byte
-/// 0xC2 that starts every C1 control (U+0080–U+009F) in UTF-8. A cheap byte scan.
+/// 0xC2 that starts every C1 control (U+0080–U+009F) in UTF-8. A byte scan written so that
+/// the compiler vectorises it: 64 bytes at a time, no branch per byte.
 fn may_hold_control(s: &str) -> bool {
-    s.bytes()
-        .any(|b| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f || b == 0xc2)
+    s.as_bytes().chunks(64).any(|chunk| {
+        chunk.iter().fold(false, |found, &b| {
+            found | ((b < 0x20) & (b != b'\n') & (b != b'\t')) | (b == 0x7f) | (b == 0xc2)
+        })
+    })
 }
 
 /// Writes `s` without its control characters to `out`, or returns `false` when it has none.

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the benchmarks of benches/ on this machine. Needs the shared datasets (for
+# make_bench_corpus.py) and Python 3 with venv; installs pyarrow and duckdb into a venv
+# under $HOME/.cache/prepcost. Prints Markdown for benches/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache="${PREPCOST_CACHE:-$HOME/.cache/prepcost}"
+datasets="${PREPCOST_DATASETS:-../shared/datasets}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
+
+venv="$cache/bench-venv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet pyarrow duckdb
+fi
+corpus="$cache/bench_1m"
+if [ ! -f "$corpus.truth.json" ]; then
+    "$venv/bin/python" "$datasets/make_bench_corpus.py" --source "$datasets/text/en_prose.parquet" \
+        --rows 1000000 --exact-frac 0.10 --near-frac 0.10 --edit-rate 0.05 --seed 42 --out "$corpus" >&2
+fi
+cargo build --release --quiet
+"$venv/bin/python" benches/profile_pipeline.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
+    --corpus "$corpus" --repeat "${REPEAT:-5}"
