@@ -177,7 +177,7 @@ mod tests {
         }
         for c in (0..=0x10ffff)
             .filter_map(char::from_u32)
-            .filter(|&c| collapses(c))
+            .filter(|&c| collapses(c) && c != ' ')
         {
             assert!(may_need_collapsing(&format!("a{c}b")), "{c:?}");
         }
