@@ -157,7 +157,6 @@ impl<'a> Collector<'a> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let batch = compact(batch)?;
         self.stats.rows += batch.num_rows() as u64;
         if let Some(i) = self.text_index {
             let (bytes, nulls) = text_bytes(batch.column(i));
@@ -167,6 +166,7 @@ impl<'a> Collector<'a> {
         if let Some((writer, _)) = &mut self.spill {
             return Ok(writer.write(&batch)?);
         }
+        let batch = compact(batch, &self.seen_buffers)?;
         let additional = retained_bytes(&mut self.seen_buffers, &batch);
         let fits = self.reservation.size() + additional <= self.cap;
         if fits && self.reservation.try_grow(additional).is_ok() {
@@ -226,17 +226,21 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// Copies the string views of a batch into fresh buffers when they hold on to much more data
-/// than they show — typically after a filter kept few rows of a decoded page. The copy is
-/// what a later reader would pay anyway, and it keeps both the memory held and DataFusion's
-/// per-batch estimates honest.
-fn compact(batch: RecordBatch) -> Result<RecordBatch> {
+/// Copies a string view column into fresh buffers when keeping it would retain much more new
+/// data than it shows — typically after a filter kept few rows of a decoded page. Buffers the
+/// result already holds (`seen`) cost nothing more and are shared as they are.
+fn compact(batch: RecordBatch, seen: &HashSet<usize>) -> Result<RecordBatch> {
     let sparse = |a: &ArrayRef| {
         let Some(views) = a.as_string_view_opt() else {
             return false;
         };
-        let held: usize = views.data_buffers().iter().map(|b| b.len()).sum();
-        held > 2 * views.total_buffer_bytes_used() + (64 << 10)
+        let new: usize = views
+            .data_buffers()
+            .iter()
+            .filter(|b| !seen.contains(&(b.data_ptr().as_ptr() as usize)))
+            .map(|b| b.capacity())
+            .sum();
+        new > 2 * views.total_buffer_bytes_used() + (64 << 10)
     };
     if !batch.columns().iter().any(sparse) {
         return Ok(batch);

@@ -10,6 +10,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, FixedSizeBinaryBuilder, GenericStringArray, GenericStringBuilder,
     Int64Array, OffsetSizeTrait, StringArrayType, StringViewArray, StringViewBuilder,
 };
+use datafusion::arrow::array::{ByteView, MAX_INLINE_VIEW_LEN};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ColumnarValue;
@@ -100,9 +101,13 @@ fn digest<'a>(values: impl StringArrayType<'a>, f: impl Fn(&str) -> [u8; 16]) ->
     Ok(Arc::new(builder.finish()))
 }
 
-/// The two kinds of string builder, seen through one interface.
+/// Where mapped values go: a builder for the output array that can also keep an input value
+/// as it is (cheaply, when the output can share the input's buffers).
 trait StringSink {
+    /// Appends a new value or a NULL.
     fn push(&mut self, value: Option<&str>);
+    /// Appends input value `index`, which is `value`, unchanged.
+    fn keep(&mut self, index: usize, value: &str);
     fn finish_array(self) -> ArrayRef;
 }
 
@@ -110,17 +115,60 @@ impl<O: OffsetSizeTrait> StringSink for GenericStringBuilder<O> {
     fn push(&mut self, value: Option<&str>) {
         self.append_option(value);
     }
+    fn keep(&mut self, _index: usize, value: &str) {
+        self.append_value(value);
+    }
     fn finish_array(mut self) -> ArrayRef {
         Arc::new(self.finish())
     }
 }
 
-impl StringSink for StringViewBuilder {
+/// A string view builder whose unchanged values point into the input's buffers: only the
+/// values that change are copied.
+struct ViewSink<'a> {
+    builder: StringViewBuilder,
+    input: &'a StringViewArray,
+    /// The builder's block index of the input's first data buffer.
+    first_block: u32,
+}
+
+impl<'a> ViewSink<'a> {
+    fn new(input: &'a StringViewArray) -> Self {
+        let mut builder = StringViewBuilder::with_capacity(input.len());
+        let blocks: Vec<u32> = input
+            .data_buffers()
+            .iter()
+            .map(|b| builder.append_block(b.clone()))
+            .collect();
+        ViewSink {
+            builder,
+            input,
+            first_block: blocks.first().copied().unwrap_or(0),
+        }
+    }
+}
+
+impl StringSink for ViewSink<'_> {
     fn push(&mut self, value: Option<&str>) {
-        self.append_option(value);
+        self.builder.append_option(value);
+    }
+    fn keep(&mut self, index: usize, value: &str) {
+        let view = ByteView::from(self.input.views()[index]);
+        let shared = view.length > MAX_INLINE_VIEW_LEN
+            && self
+                .builder
+                .try_append_view(
+                    self.first_block + view.buffer_index,
+                    view.offset,
+                    view.length,
+                )
+                .is_ok();
+        if !shared {
+            self.builder.append_value(value);
+        }
     }
     fn finish_array(mut self) -> ArrayRef {
-        Arc::new(self.finish())
+        Arc::new(self.builder.finish())
     }
 }
 
@@ -138,8 +186,7 @@ fn map_views(
     original: &ArrayRef,
     f: impl Fn(&str, &mut String) -> bool,
 ) -> ArrayRef {
-    let sink = || StringViewBuilder::with_capacity(values.len());
-    map_lazily(values, original, sink, f)
+    map_lazily(values, original, || ViewSink::new(values), f)
 }
 
 /// Runs `f` over `values`, starting a new array only at the first value that changes.
@@ -150,36 +197,37 @@ fn map_lazily<'a, S: StringSink>(
     f: impl Fn(&str, &mut String) -> bool,
 ) -> ArrayRef {
     let mut buffer = String::new();
-    let mut iter = values.iter();
-    let mut index = 0;
+    let mut iter = values.iter().enumerate();
     // Phase 1: nothing has changed yet, nothing is copied.
     let first_change = loop {
         match iter.next() {
             None => return Arc::clone(original),
-            Some(Some(s)) => {
+            Some((i, Some(s))) => {
                 buffer.clear();
                 if f(s, &mut buffer) {
-                    break index;
+                    break i;
                 }
             }
-            Some(None) => {}
+            Some((_, None)) => {}
         }
-        index += 1;
     };
-    // Phase 2: copy the unchanged prefix, then map the rest.
+    // Phase 2: keep the unchanged prefix, then map the rest.
     let mut sink = new_sink();
-    for value in values.iter().take(first_change) {
-        sink.push(value);
+    for (i, value) in values.iter().take(first_change).enumerate() {
+        match value {
+            Some(s) => sink.keep(i, s),
+            None => sink.push(None),
+        }
     }
     sink.push(Some(&buffer));
-    for value in iter {
+    for (i, value) in iter {
         match value {
             Some(s) => {
                 buffer.clear();
                 if f(s, &mut buffer) {
                     sink.push(Some(&buffer));
                 } else {
-                    sink.push(Some(s));
+                    sink.keep(i, s);
                 }
             }
             None => sink.push(None),
@@ -325,6 +373,49 @@ mod tests {
             got,
             vec![Some("A"), None, Some("B"), Some("C"), None, Some("D")]
         );
+    }
+
+    #[test]
+    fn unchanged_views_share_the_input_buffers() {
+        let long = "a value longer than twelve bytes";
+        let array: ArrayRef = Arc::new(StringViewArray::from(vec![
+            Some(long),
+            Some("short"),
+            Some("make me upper case please"),
+            None,
+            Some("SHORT"),
+            Some(long),
+        ]));
+        let ColumnarValue::Array(out) = map_strings(
+            "t",
+            &[ColumnarValue::Array(Arc::clone(&array))],
+            |s, out| {
+                if s.contains("upper") {
+                    out.push_str(&s.to_uppercase());
+                    true
+                } else {
+                    false
+                }
+            },
+        )
+        .unwrap() else {
+            unreachable!()
+        };
+        let out = out.as_string_view();
+        let got: Vec<Option<&str>> = out.iter().collect();
+        assert_eq!(
+            got,
+            [
+                Some(long),
+                Some("short"),
+                Some("MAKE ME UPPER CASE PLEASE"),
+                None,
+                Some("SHORT"),
+                Some(long)
+            ]
+        );
+        let input = array.as_string_view();
+        assert!(out.data_buffers()[0].ptr_eq(&input.data_buffers()[0]));
     }
 
     #[test]
