@@ -17,9 +17,9 @@ pub fn render(report: &ProfileReport) -> String {
     ));
     out.push_str(&format!(
         "{} files · {} rows · {} row groups · {} on storage · {} of text\n\n",
-        storage.files,
-        storage.rows,
-        storage.row_groups,
+        count(storage.files),
+        count(storage.rows),
+        count(storage.row_groups),
         format_size(storage.file_bytes),
         format_size(source.text_bytes),
     ));
@@ -32,41 +32,41 @@ pub fn render(report: &ProfileReport) -> String {
     stages.add_row(vec![
         "scan (read + decode)".to_string(),
         "".into(),
-        scan.rows.to_string(),
+        count(scan.rows),
         "".into(),
         "".into(),
         format_size(source.text_bytes),
-        format!("{:.2}", scan.wall_seconds),
-        format!("{:.2}", scan.cpu_seconds),
+        seconds(scan.wall_seconds),
+        seconds(scan.cpu_seconds),
         format_size(scan.peak_memory_bytes),
         result_size(scan.result_bytes, scan.spilled),
-        format!("{:.0}", ratio(scan.rows as f64, scan.wall_seconds)),
+        count(ratio(scan.rows as f64, scan.wall_seconds) as u64),
     ]);
     for s in &report.stages {
         stages.add_row(vec![
             s.name.clone(),
-            s.rows_in.to_string(),
-            s.rows_out.to_string(),
+            count(s.rows_in),
+            count(s.rows_out),
             format!("{:.2}%", s.drop_rate * 100.0),
             format_size(s.text_bytes_in),
             format_size(s.text_bytes_out),
-            format!("{:.2}", s.wall_seconds),
-            format!("{:.2}", s.cpu_seconds),
+            seconds(s.wall_seconds),
+            seconds(s.cpu_seconds),
             format_size(s.peak_memory_bytes),
             result_size(s.result_bytes, s.spilled),
-            format!("{:.0}", s.rows_per_second),
+            count(s.rows_per_second as u64),
         ]);
     }
     if let Some(o) = &report.output {
         stages.add_row(vec![
             format!("write {}", o.uri),
-            o.rows.to_string(),
-            o.rows.to_string(),
+            count(o.rows),
+            count(o.rows),
             "".into(),
             "".into(),
             "".into(),
-            format!("{:.2}", o.wall_seconds),
-            format!("{:.2}", o.cpu_seconds),
+            seconds(o.wall_seconds),
+            seconds(o.cpu_seconds),
             "".into(),
             format!("{} in {} files", format_size(o.bytes), o.files),
             "".into(),
@@ -107,26 +107,26 @@ pub fn render(report: &ProfileReport) -> String {
     let totals = &report.totals;
     let cost = &report.cost;
     out.push_str(&format!(
-        "Total: {} → {} rows ({:.2}% dropped) in {:.2} s wall, {:.2} s CPU, peak {} reserved, {} resident\n",
-        totals.rows_in,
-        totals.rows_out,
+        "Total: {} → {} rows ({:.2}% dropped) in {} s wall, {} s CPU; peak {} reserved, {} resident\n",
+        count(totals.rows_in),
+        count(totals.rows_out),
         totals.drop_rate * 100.0,
-        totals.wall_seconds,
-        totals.cpu_seconds,
+        seconds(totals.wall_seconds),
+        seconds(totals.cpu_seconds),
         format_size(totals.peak_memory_bytes),
         format_size(totals.peak_rss_bytes),
     ));
     out.push_str(&format!(
-        "Cost: {:.6} core-hours = ${:.6} compute (at ${}/vCPU-hour); storage ${:.4}/month for the source",
-        cost.core_hours, cost.compute_usd, cost.pricing.usd_per_vcpu_hour, cost.source_storage_usd_per_month,
+        "Cost: {} compute ({:.3e} core-hours at ${}/vCPU-hour); storage {}/month for the source",
+        usd(cost.compute_usd),
+        cost.core_hours,
+        cost.pricing.usd_per_vcpu_hour,
+        usd(cost.source_storage_usd_per_month),
     ));
     if let Some(output) = cost.output_storage_usd_per_month {
-        out.push_str(&format!(", ${output:.4}/month for the output"));
+        out.push_str(&format!(", {}/month for the output", usd(output)));
     }
-    out.push_str(&format!(
-        " (at ${}/GB-month)\n",
-        cost.pricing.usd_per_gb_month
-    ));
+    out.push_str(&format!(" (at ${}/GB-month)\n", cost.pricing.usd_per_gb_month));
     out.push_str(&format!(
         "Run: {} threads, memory limit {}, engine {}\n",
         report.run.threads,
@@ -159,5 +159,58 @@ fn result_size(bytes: u64, spilled: bool) -> String {
         format!("{} (spilled)", format_size(bytes))
     } else {
         format_size(bytes)
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Seconds with three significant digits, at most three decimals: `12.3`, `0.042`.
+fn seconds(s: f64) -> String {
+    match s {
+        s if s >= 100.0 => format!("{s:.0}"),
+        s if s >= 10.0 => format!("{s:.1}"),
+        s if s >= 1.0 => format!("{s:.2}"),
+        s => format!("{s:.3}"),
+    }
+}
+
+/// Dollars: cents for amounts of a dollar or more, three significant digits below.
+fn usd(amount: f64) -> String {
+    if amount >= 1.0 || amount == 0.0 {
+        format!("${amount:.2}")
+    } else {
+        let decimals = (2 - amount.log10().floor() as i32).clamp(2, 12) as usize;
+        format!("${amount:.decimals$}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(seconds(0.0421), "0.042");
+        assert_eq!(seconds(3.14159), "3.14");
+        assert_eq!(seconds(123.4), "123");
+        assert_eq!(usd(12.345), "$12.35");
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(0.5), "$0.500");
+        assert_eq!(usd(0.0000438), "$0.0000438");
     }
 }
