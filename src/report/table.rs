@@ -126,7 +126,10 @@ pub fn render(report: &ProfileReport) -> String {
     if let Some(output) = cost.output_storage_usd_per_month {
         out.push_str(&format!(", {}/month for the output", usd(output)));
     }
-    out.push_str(&format!(" (at ${}/GB-month)\n", cost.pricing.usd_per_gb_month));
+    out.push_str(&format!(
+        " (at ${}/GB-month)\n",
+        cost.pricing.usd_per_gb_month
+    ));
     out.push_str(&format!(
         "Run: {} threads, memory limit {}, engine {}\n",
         report.run.threads,

@@ -154,17 +154,19 @@ impl StringSink for ViewSink<'_> {
     }
     fn keep(&mut self, index: usize, value: &str) {
         let view = ByteView::from(self.input.views()[index]);
-        let shared = view.length > MAX_INLINE_VIEW_LEN
-            && self
-                .builder
-                .try_append_view(
+        if view.length <= MAX_INLINE_VIEW_LEN {
+            self.builder.append_value(value);
+        } else {
+            // SAFETY: the view comes from `self.input`, a valid array whose data buffers were
+            // appended to the builder, in order, from block `first_block` on: the block
+            // exists and `offset..offset + length` lies inside it on UTF-8 boundaries.
+            unsafe {
+                self.builder.append_view_unchecked(
                     self.first_block + view.buffer_index,
                     view.offset,
                     view.length,
                 )
-                .is_ok();
-        if !shared {
-            self.builder.append_value(value);
+            };
         }
     }
     fn finish_array(mut self) -> ArrayRef {

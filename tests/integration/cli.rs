@@ -389,3 +389,73 @@ fn an_output_path_that_is_a_file_is_refused() {
     assert_error(&run, &["taken", "not a directory"]);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
+
+#[test]
+fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    // A slow stage that spills: every row thirty times over, under a small memory limit.
+    write(
+        &dir.path().join("grow.sql"),
+        "SELECT i.* REPLACE (i.${text_column} || ' ' || CAST(n.value AS VARCHAR) AS ${text_column}) \
+         FROM input i CROSS JOIN generate_series(1, 30) AS n(value)",
+    );
+    let pipeline = write(
+        &dir.path().join("p.toml"),
+        "[[stages]]\nsql = \"grow.sql\"\n[[stages]]\nquery = \"normalise\"\n[[stages]]\nquery = \"dedup_exact\"\n",
+    );
+    let out = dir.path().join("out");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_prepcost"))
+        .args([
+            "profile",
+            &sample("en_prose"),
+            "--pipeline",
+            &pipeline,
+            "--memory-limit",
+            "32MiB",
+            "--output",
+            out.to_str().unwrap(),
+        ])
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run has made its temporary directory, then interrupt it.
+    for _ in 0..200 {
+        if std::fs::read_dir(&tmp).unwrap().next().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: sends SIGINT to our own child process.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let result = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    match result.status.code() {
+        Some(130) => {
+            assert_eq!(
+                stderr.trim(),
+                "prepcost: interrupted; temporary files were removed"
+            );
+            assert!(result.stdout.is_empty());
+            assert!(!out.exists(), "no output from an interrupted run");
+        }
+        // The machine was fast enough to finish first: still nothing may be left behind.
+        Some(0) => assert!(out.is_dir()),
+        other => panic!("unexpected exit {other:?}: {stderr}"),
+    }
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".prepcost"))
+        .collect();
+    assert!(beside.is_empty(), "staging left: {beside:?}");
+}
