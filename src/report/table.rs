@@ -170,7 +170,7 @@ fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1234567), "1,234,567");
         assert_eq!(seconds(0.0421), "0.042");
-        assert_eq!(seconds(3.14159), "3.14");
+        assert_eq!(seconds(4.256), "4.26");
         assert_eq!(seconds(123.4), "123");
         assert_eq!(usd(12.345), "$12.35");
         assert_eq!(usd(0.0), "$0.00");

@@ -1,43 +1,12 @@
 //! `char_count(text)`: the number of Unicode code points.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, plan_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
-
 use super::kernels::map_strings_to_i64;
 
-/// `char_count(text)`: code points, not bytes and not grapheme clusters (Int64).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct CharCount {
-    signature: Signature,
-}
-
-impl Default for CharCount {
-    fn default() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for CharCount {
-    fn name(&self) -> &str {
-        "char_count"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        match args {
-            [_] => Ok(DataType::Int64),
-            _ => plan_err!("char_count takes exactly one argument, got {}", args.len()),
-        }
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings_to_i64(self.name(), &args.args, |s| s.chars().count() as i64)
-    }
+text_udf! {
+    /// `char_count(text)`: code points, not bytes and not grapheme clusters (Int64).
+    CharCount, "char_count",
+    returns: super::int64,
+    invoke: |name, args| map_strings_to_i64(name, args, |s: &str| s.chars().count() as i64),
 }
 
 #[cfg(test)]

@@ -1,42 +1,14 @@
 //! `collapse_whitespace(text)`: every run of Unicode whitespace other than `\n` becomes one
 //! space, then leading and trailing whitespace (newlines included) is removed.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
-
 use super::kernels::map_strings;
 
-/// `collapse_whitespace(text)`: keeps line structure (`\n`) and turns every other run of
-/// whitespace — tabs, `\r`, no-break and ideographic spaces — into a single ASCII space.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct CollapseWhitespace {
-    signature: Signature,
-}
-
-impl Default for CollapseWhitespace {
-    fn default() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for CollapseWhitespace {
-    fn name(&self) -> &str {
-        "collapse_whitespace"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        super::same_string_type(self.name(), args)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings(self.name(), &args.args, collapse_whitespace)
-    }
+text_udf! {
+    /// `collapse_whitespace(text)`: keeps line structure (`\n`) and turns every other run of
+    /// whitespace — tabs, `\r`, no-break and ideographic spaces — into a single ASCII space.
+    CollapseWhitespace, "collapse_whitespace",
+    returns: super::same_type,
+    invoke: |name, args| map_strings(name, args, collapse_whitespace),
 }
 
 /// Whitespace that collapses: Unicode `White_Space` except the newline.

@@ -1,6 +1,55 @@
 //! Text UDFs for SQL stages: one `ScalarUDFImpl` per file, each vectorised over Utf8,
 //! LargeUtf8 and Utf8View arrays, NULL in → NULL out, registered by [`register_all`].
 
+/// Declares a one-argument text UDF: a struct accepting any string type, its `Default`, and
+/// its `ScalarUDFImpl` with the given SQL name, return type and kernel.
+macro_rules! text_udf {
+    (
+        $(#[$doc:meta])*
+        $ty:ident, $name:literal,
+        returns: $returns:expr,
+        invoke: $invoke:expr $(,)?
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, PartialEq, Eq, Hash)]
+        pub struct $ty {
+            signature: datafusion::logical_expr::Signature,
+        }
+
+        impl Default for $ty {
+            fn default() -> Self {
+                Self {
+                    signature: datafusion::logical_expr::Signature::string(
+                        1,
+                        datafusion::logical_expr::Volatility::Immutable,
+                    ),
+                }
+            }
+        }
+
+        impl datafusion::logical_expr::ScalarUDFImpl for $ty {
+            fn name(&self) -> &str {
+                $name
+            }
+            fn signature(&self) -> &datafusion::logical_expr::Signature {
+                &self.signature
+            }
+            fn return_type(
+                &self,
+                args: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
+                $returns($name, args)
+            }
+            fn invoke_with_args(
+                &self,
+                args: datafusion::logical_expr::ScalarFunctionArgs,
+            ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+                $invoke($name, &args.args)
+            }
+        }
+    };
+}
+
 mod char_count;
 mod collapse_whitespace;
 mod kernels;
@@ -47,11 +96,28 @@ pub fn register_all(ctx: &SessionContext) {
 }
 
 /// The return type of a string-to-string UDF: the type of its argument.
-fn same_string_type(name: &str, args: &[DataType]) -> Result<DataType> {
+fn same_type(name: &str, args: &[DataType]) -> Result<DataType> {
     match args {
         [t @ (DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)] => Ok(t.clone()),
         [DataType::Null] => Ok(DataType::Utf8),
         [other] => plan_err!("{name} expects a string, got {other}"),
+        _ => plan_err!("{name} takes exactly one argument, got {}", args.len()),
+    }
+}
+
+/// The return type of a UDF that always returns `DataType::Int64`.
+fn int64(name: &str, args: &[DataType]) -> Result<DataType> {
+    exactly_one(name, args, DataType::Int64)
+}
+
+/// The return type of a UDF that always returns 16 bytes.
+fn digest16(name: &str, args: &[DataType]) -> Result<DataType> {
+    exactly_one(name, args, DataType::FixedSizeBinary(16))
+}
+
+fn exactly_one(name: &str, args: &[DataType], returns: DataType) -> Result<DataType> {
+    match args {
+        [_] => Ok(returns),
         _ => plan_err!("{name} takes exactly one argument, got {}", args.len()),
     }
 }

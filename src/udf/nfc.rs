@@ -1,42 +1,15 @@
 //! `nfc(text)`: Unicode Normalization Form C (canonical decomposition, then composition).
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use super::kernels::map_strings;
 
-/// `nfc(text)`: canonically equivalent texts become identical; compatibility forms
-/// (full-width letters, ligatures) are kept.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct Nfc {
-    signature: Signature,
-}
-
-impl Default for Nfc {
-    fn default() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for Nfc {
-    fn name(&self) -> &str {
-        "nfc"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        super::same_string_type(self.name(), args)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings(self.name(), &args.args, nfc)
-    }
+text_udf! {
+    /// `nfc(text)`: canonically equivalent texts become identical; compatibility forms
+    /// (full-width letters, ligatures) are kept.
+    Nfc, "nfc",
+    returns: super::same_type,
+    invoke: |name, args| map_strings(name, args, nfc),
 }
 
 /// Writes the NFC form of `s` to `out`, or returns `false` when `s` is already in NFC.

@@ -1,42 +1,15 @@
 //! `nfkc(text)`: Unicode Normalization Form KC (compatibility decomposition, then composition).
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 use super::kernels::map_strings;
 
-/// `nfkc(text)`: full-width forms, ligatures, superscripts and the like become their plain
-/// equivalents, and combining sequences are composed.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct Nfkc {
-    signature: Signature,
-}
-
-impl Default for Nfkc {
-    fn default() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for Nfkc {
-    fn name(&self) -> &str {
-        "nfkc"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        super::same_string_type(self.name(), args)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings(self.name(), &args.args, nfkc)
-    }
+text_udf! {
+    /// `nfkc(text)`: full-width forms, ligatures, superscripts and the like become their plain
+    /// equivalents, and combining sequences are composed.
+    Nfkc, "nfkc",
+    returns: super::same_type,
+    invoke: |name, args| map_strings(name, args, nfkc),
 }
 
 /// Writes the NFKC form of `s` to `out`, or returns `false` when `s` is already in NFKC.

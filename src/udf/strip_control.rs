@@ -1,42 +1,14 @@
 //! `strip_control(text)`: removes every character of Unicode general category Cc except `\n`
 //! and `\t`.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
-
 use super::kernels::map_strings;
 
-/// `strip_control(text)`: drops C0 and C1 control characters (NUL, ESC, `\r`, backspace,
-/// U+0080–U+009F …) but keeps newlines and tabs.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct StripControl {
-    signature: Signature,
-}
-
-impl Default for StripControl {
-    fn default() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for StripControl {
-    fn name(&self) -> &str {
-        "strip_control"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        super::same_string_type(self.name(), args)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings(self.name(), &args.args, strip_control)
-    }
+text_udf! {
+    /// `strip_control(text)`: drops C0 and C1 control characters (NUL, ESC, `\r`, backspace,
+    /// U+0080–U+009F …) but keeps newlines and tabs.
+    StripControl, "strip_control",
+    returns: super::same_type,
+    invoke: |name, args| map_strings(name, args, strip_control),
 }
 
 /// True for the characters `strip_control` removes.

@@ -1,45 +1,15 @@
 //! `text_hash(text)`: the 128-bit xxh3 hash of the text's UTF-8 bytes, as 16 bytes.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, plan_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::kernels::map_strings_to_digest;
 
-/// `text_hash(text)`: a compact, collision-resistant key for grouping identical texts
-/// (`FixedSizeBinary(16)`, the big-endian xxh3-128 of the UTF-8 bytes).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct TextHash {
-    signature: Signature,
-}
-
-impl Default for TextHash {
-    fn default() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for TextHash {
-    fn name(&self) -> &str {
-        "text_hash"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        match args {
-            [_] => Ok(DataType::FixedSizeBinary(16)),
-            _ => plan_err!("text_hash takes exactly one argument, got {}", args.len()),
-        }
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings_to_digest(self.name(), &args.args, text_hash)
-    }
+text_udf! {
+    /// `text_hash(text)`: a compact, collision-resistant key for grouping identical texts
+    /// (`FixedSizeBinary(16)`, the big-endian xxh3-128 of the UTF-8 bytes).
+    TextHash, "text_hash",
+    returns: super::digest16,
+    invoke: |name, args| map_strings_to_digest(name, args, text_hash),
 }
 
 /// The xxh3-128 hash of `s`, big-endian.

@@ -1,45 +1,21 @@
 //! `trim_whitespace(text)`: removes leading and trailing Unicode whitespace.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
-
 use super::kernels::map_strings;
 
-/// `trim_whitespace(text)`: like SQL `trim`, but for every Unicode `White_Space` character
-/// (tabs, newlines, no-break and ideographic spaces), not only the ASCII space.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct TrimWhitespace {
-    signature: Signature,
+text_udf! {
+    /// `trim_whitespace(text)`: like SQL `trim`, but for every Unicode `White_Space` character
+    /// (tabs, newlines, no-break and ideographic spaces), not only the ASCII space.
+    TrimWhitespace, "trim_whitespace",
+    returns: super::same_type,
+    invoke: |name, args| map_strings(name, args, trim_whitespace),
 }
 
-impl Default for TrimWhitespace {
-    fn default() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for TrimWhitespace {
-    fn name(&self) -> &str {
-        "trim_whitespace"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        super::same_string_type(self.name(), args)
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings(self.name(), &args.args, |s, out| {
-            let trimmed = s.trim();
-            out.push_str(trimmed);
-            trimmed.len() != s.len()
-        })
-    }
+/// Writes `s` without leading and trailing whitespace to `out`, or returns `false` when it
+/// has none.
+pub fn trim_whitespace(s: &str, out: &mut String) -> bool {
+    let trimmed = s.trim();
+    out.push_str(trimmed);
+    trimmed.len() != s.len()
 }
 
 #[cfg(test)]

@@ -1,47 +1,14 @@
 //! `word_count(text)`: the number of words, where a word is a maximal run of characters that
 //! are not Unicode whitespace.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, plan_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
-
 use super::kernels::map_strings_to_i64;
 
-/// `word_count(text)`: whitespace-separated words (Int64). Text without spaces, such as
-/// Chinese, counts as one word per run.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct WordCount {
-    signature: Signature,
-}
-
-impl Default for WordCount {
-    fn default() -> Self {
-        Self {
-            signature: Signature::string(1, Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for WordCount {
-    fn name(&self) -> &str {
-        "word_count"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        match args {
-            [_] => Ok(DataType::Int64),
-            _ => plan_err!("word_count takes exactly one argument, got {}", args.len()),
-        }
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        map_strings_to_i64(self.name(), &args.args, |s| {
-            s.split_whitespace().count() as i64
-        })
-    }
+text_udf! {
+    /// `word_count(text)`: whitespace-separated words (Int64). Text without spaces, such as
+    /// Chinese, counts as one word per run.
+    WordCount, "word_count",
+    returns: super::int64,
+    invoke: |name, args| map_strings_to_i64(name, args, |s: &str| s.split_whitespace().count() as i64),
 }
 
 #[cfg(test)]
