@@ -406,7 +406,7 @@ fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
         "[[stages]]\nsql = \"grow.sql\"\n[[stages]]\nquery = \"normalise\"\n[[stages]]\nquery = \"dedup_exact\"\n",
     );
     let out = dir.path().join("out");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_prepcost"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_prepcost"))
         .args([
             "profile",
             &sample("en_prose"),
