@@ -11,6 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::cost::Pricing;
+use crate::dataset::OnError;
 use crate::error::{Error, Result};
 use crate::report::ReportFormat;
 use crate::stages;
@@ -406,6 +407,135 @@ impl FileText<'_> {
     }
 }
 
+/// The prices given, over the defaults; each must be a finite amount of zero or more.
+fn pricing(usd_per_vcpu_hour: Option<f64>, usd_per_gb_month: Option<f64>) -> Result<Pricing> {
+    let defaults = Pricing::default();
+    let pricing = Pricing {
+        usd_per_vcpu_hour: usd_per_vcpu_hour.unwrap_or(defaults.usd_per_vcpu_hour),
+        usd_per_gb_month: usd_per_gb_month.unwrap_or(defaults.usd_per_gb_month),
+    };
+    for (flag, price) in [
+        ("--usd-per-vcpu-hour", pricing.usd_per_vcpu_hour),
+        ("--usd-per-gb-month", pricing.usd_per_gb_month),
+    ] {
+        if !(price.is_finite() && price >= 0.0) {
+            return Err(Error::Usage(format!(
+                "{flag} must be zero or more, got {price}"
+            )));
+        }
+    }
+    Ok(pricing)
+}
+
+/// What the command line asked of `inspect`, already merged with the environment.
+#[derive(Debug, Clone, Default)]
+pub struct InspectRequest {
+    pub source: String,
+    pub columns: Option<Vec<String>>,
+    pub what_if: bool,
+    pub sample_row_groups: Option<u64>,
+    pub sample_size: Option<u64>,
+    pub min_decode_mb_per_s: Option<f64>,
+    pub on_error: OnError,
+    pub format: ReportFormat,
+    pub report: Option<PathBuf>,
+    pub usd_per_gb_month: Option<f64>,
+    pub quiet: bool,
+}
+
+/// A fully resolved `inspect` run.
+#[derive(Debug, Clone)]
+pub struct InspectConfig {
+    pub source: String,
+    /// Columns a loader would read, for the projection figures.
+    pub columns: Option<Vec<String>>,
+    /// Settings of the what-if, when asked for.
+    pub what_if: Option<WhatIfSettings>,
+    pub on_error: OnError,
+    pub pricing: Pricing,
+    pub format: ReportFormat,
+    pub report: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// How the what-if samples and judges layouts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WhatIfSettings {
+    /// Row groups sampled, spread evenly over the dataset.
+    pub sample_row_groups: u64,
+    /// Decoded (Arrow) bytes at which sampling stops.
+    pub sample_size: u64,
+    /// Layouts that decode slower than this (MB/s, one thread) are not recommended.
+    pub min_decode_mb_per_s: f64,
+}
+
+impl WhatIfSettings {
+    pub const DEFAULT_SAMPLE_ROW_GROUPS: u64 = 8;
+    pub const DEFAULT_SAMPLE_SIZE: u64 = 32 << 20;
+    pub const DEFAULT_MIN_DECODE_MB_PER_S: f64 = 200.0;
+}
+
+impl InspectConfig {
+    /// Resolves an `inspect` request, checking every number.
+    pub fn resolve(request: InspectRequest) -> Result<Self> {
+        if request.source.is_empty() {
+            return Err(Error::Usage("the source cannot be empty".into()));
+        }
+        if let Some(columns) = &request.columns
+            && (columns.is_empty() || columns.iter().any(|c| c.trim().is_empty()))
+        {
+            return Err(Error::Usage(
+                "--columns takes a comma-separated list of column names".into(),
+            ));
+        }
+        let sample_row_groups = request
+            .sample_row_groups
+            .unwrap_or(WhatIfSettings::DEFAULT_SAMPLE_ROW_GROUPS);
+        let sample_size = request
+            .sample_size
+            .unwrap_or(WhatIfSettings::DEFAULT_SAMPLE_SIZE);
+        let min_decode = request
+            .min_decode_mb_per_s
+            .unwrap_or(WhatIfSettings::DEFAULT_MIN_DECODE_MB_PER_S);
+        if sample_row_groups == 0 {
+            return Err(Error::Usage(
+                "--sample-row-groups must be at least 1".into(),
+            ));
+        }
+        if sample_size == 0 {
+            return Err(Error::Usage("--sample-size must be more than zero".into()));
+        }
+        if !(min_decode.is_finite() && min_decode >= 0.0) {
+            return Err(Error::Usage(format!(
+                "--min-decode-mb-per-s must be zero or more, got {min_decode}"
+            )));
+        }
+        let asked_for_what_if = request.sample_row_groups.is_some()
+            || request.sample_size.is_some()
+            || request.min_decode_mb_per_s.is_some();
+        if asked_for_what_if && !request.what_if {
+            return Err(Error::Usage(
+                "--sample-row-groups, --sample-size and --min-decode-mb-per-s need --what-if"
+                    .into(),
+            ));
+        }
+        Ok(InspectConfig {
+            source: request.source,
+            columns: request.columns,
+            what_if: request.what_if.then_some(WhatIfSettings {
+                sample_row_groups,
+                sample_size,
+                min_decode_mb_per_s: min_decode,
+            }),
+            on_error: request.on_error,
+            pricing: pricing(None, request.usd_per_gb_month)?,
+            format: request.format,
+            report: request.report,
+            quiet: request.quiet,
+        })
+    }
+}
+
 impl ProfileConfig {
     /// Resolves a `profile` request: the pipeline file (or the default pipeline), overridden
     /// by the command line.
@@ -427,27 +557,10 @@ impl ProfileConfig {
         if text_column.is_empty() {
             return Err(Error::Usage("the text column name cannot be empty".into()));
         }
-        let defaults = Pricing::default();
-        let pricing = Pricing {
-            usd_per_vcpu_hour: request
-                .usd_per_vcpu_hour
-                .or(pipeline.usd_per_vcpu_hour)
-                .unwrap_or(defaults.usd_per_vcpu_hour),
-            usd_per_gb_month: request
-                .usd_per_gb_month
-                .or(pipeline.usd_per_gb_month)
-                .unwrap_or(defaults.usd_per_gb_month),
-        };
-        for (flag, price) in [
-            ("--usd-per-vcpu-hour", pricing.usd_per_vcpu_hour),
-            ("--usd-per-gb-month", pricing.usd_per_gb_month),
-        ] {
-            if !(price.is_finite() && price >= 0.0) {
-                return Err(Error::Usage(format!(
-                    "{flag} must be zero or more, got {price}"
-                )));
-            }
-        }
+        let pricing = pricing(
+            request.usd_per_vcpu_hour.or(pipeline.usd_per_vcpu_hour),
+            request.usd_per_gb_month.or(pipeline.usd_per_gb_month),
+        )?;
         Ok(ProfileConfig {
             source: SourceSpec {
                 uri,

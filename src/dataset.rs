@@ -2,14 +2,16 @@
 //! groups, per-column sizes and codecs — read from the footers alone, never from data pages.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
 use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
-use futures::{StreamExt, TryStreamExt};
+use futures::{FutureExt, StreamExt};
 use object_store::ObjectMeta;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::report::{ColumnStorage, StorageReport};
@@ -19,13 +21,31 @@ use crate::storage::{self, Location};
 pub const PARQUET_EXTENSIONS: [&str; 3] = ["parquet", "parq", "pq"];
 
 /// How many footers are read at once.
-const FOOTER_CONCURRENCY: usize = 16;
+const FOOTER_CONCURRENCY: usize = 32;
+
+/// Bytes read from the end of a file in the first request for its footer. Footers that fit
+/// are read with one request; larger ones take a second. Footers of datasets with a few
+/// dozen columns and row groups fit in 16 KiB; reading more costs egress on remote stores,
+/// which is dearer than a second request (16 KiB of egress costs about as much as 3 GETs).
+pub const FOOTER_READ_HINT: usize = 16 << 10;
+
+/// What to do with a file that cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Fail the run, naming the file.
+    #[default]
+    Fail,
+    /// List the file as skipped, with its reason, and go on with the rest.
+    Skip,
+}
 
 /// The files of a dataset, in source order (lexical path order), with their footers.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub location: Location,
     pub files: Vec<DataFile>,
+    /// Files left out under [`OnError::Skip`], in source order.
+    pub skipped: Vec<SkippedFile>,
 }
 
 /// One data file and its footer.
@@ -37,6 +57,13 @@ pub struct DataFile {
     pub display: String,
     /// Its footer.
     pub metadata: Arc<ParquetMetaData>,
+}
+
+/// A file that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
 }
 
 impl DataFile {
@@ -51,33 +78,57 @@ impl Dataset {
     /// cannot be read fails the whole dataset with the file's name. Footers go into `cache`,
     /// so that the scan does not read them again.
     pub async fn open(location: Location, cache: Arc<FileMetadataCache>) -> Result<Self> {
+        Self::open_with(location, Some(cache), OnError::Fail).await
+    }
+
+    /// Like [`Dataset::open`], with a choice of what to do with unreadable files; under
+    /// [`OnError::Skip`] the run fails only when no file is readable.
+    pub async fn open_with(
+        location: Location,
+        cache: Option<Arc<FileMetadataCache>>,
+        on_error: OnError,
+    ) -> Result<Self> {
         let objects = data_files(&location).await?;
-        let files = futures::stream::iter(objects)
-            .map(|object| {
-                let location = &location;
-                let cache = Arc::clone(&cache);
-                async move {
-                    let display = location.show(&object.location);
-                    let metadata = DFParquetMetadata::new(location.store.as_ref(), &object)
-                        .with_file_metadata_cache(Some(cache))
-                        .with_page_index_policy(Some(PageIndexPolicy::Skip))
-                        .fetch_metadata()
-                        .await
-                        .map_err(|e| Error::SourceFile {
-                            path: display.clone(),
-                            message: explain_footer_error(&crate::error::describe(&e)),
-                        })?;
-                    Ok::<_, Error>(DataFile {
-                        object,
-                        display,
-                        metadata,
+        let outcomes: Vec<Result<DataFile>> = futures::stream::iter(objects)
+            .map(|object| read_footer(&location, object, cache.clone()))
+            .buffered(FOOTER_CONCURRENCY)
+            .collect()
+            .await;
+        let mut files = Vec::with_capacity(outcomes.len());
+        let mut skipped = Vec::new();
+        for outcome in outcomes {
+            match (outcome, on_error) {
+                (Ok(file), _) => files.push(file),
+                (Err(e), OnError::Fail) => return Err(e),
+                (Err(Error::SourceFile { path, message }), OnError::Skip) => {
+                    skipped.push(SkippedFile {
+                        path,
+                        reason: message,
                     })
                 }
-            })
-            .buffered(FOOTER_CONCURRENCY)
-            .try_collect()
-            .await?;
-        Ok(Dataset { location, files })
+                (Err(e), OnError::Skip) => return Err(e),
+            }
+        }
+        if files.is_empty() {
+            let first = skipped.first().cloned().unwrap_or(SkippedFile {
+                path: location.display.clone(),
+                reason: "no data files".into(),
+            });
+            return Err(Error::SourceFile {
+                path: location.display.clone(),
+                message: format!(
+                    "none of its {} files is readable (first: {}: {})",
+                    skipped.len(),
+                    first.path,
+                    first.reason
+                ),
+            });
+        }
+        Ok(Dataset {
+            location,
+            files,
+            skipped,
+        })
     }
 
     /// Rows in the dataset, from the footers.
@@ -140,6 +191,40 @@ impl Dataset {
             columns,
         }
     }
+}
+
+/// Reads the footer of one file: one ranged GET of its last [`FOOTER_READ_HINT`] bytes, a
+/// second when the footer is larger. The size comes from the listing, so no HEAD is needed.
+async fn read_footer(
+    location: &Location,
+    object: ObjectMeta,
+    cache: Option<Arc<FileMetadataCache>>,
+) -> Result<DataFile> {
+    let display = location.show(&object.location);
+    let reader = DFParquetMetadata::new(location.store.as_ref(), &object)
+        .with_metadata_size_hint(Some(FOOTER_READ_HINT))
+        .with_file_metadata_cache(cache)
+        .with_page_index_policy(Some(PageIndexPolicy::Skip));
+    let fetch = reader.fetch_metadata();
+    // A panic while decoding corrupt metadata is that file's error, not the end of the run.
+    let message = match AssertUnwindSafe(fetch).catch_unwind().await {
+        Ok(Ok(metadata)) => {
+            return Ok(DataFile {
+                object,
+                display,
+                metadata,
+            });
+        }
+        Ok(Err(e)) => explain_footer_error(&crate::error::describe(&e)),
+        Err(panic) => format!(
+            "unreadable Parquet footer: {}",
+            crate::scan::panic_message(&*panic)
+        ),
+    };
+    Err(Error::SourceFile {
+        path: display,
+        message,
+    })
 }
 
 /// The data files at a location: the object itself, or the Parquet files under the prefix

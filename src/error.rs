@@ -119,11 +119,17 @@ pub fn describe(e: &DataFusionError) -> String {
     one_line(strip_prefixes(&text))
 }
 
+/// Any error message on one line, without the layer names wrapped errors repeat.
+pub fn clean(text: &str) -> String {
+    one_line(strip_prefixes(text))
+}
+
 /// Removes the layer names that wrapped errors repeat ("Parquet error: Parquet error: …").
 fn strip_prefixes(mut text: &str) -> &str {
-    const PREFIXES: [&str; 7] = [
+    const PREFIXES: [&str; 8] = [
         "External error: ",
         "Arrow error: ",
+        "Arrow: ",
         "Parquet error: ",
         "Parquet argument error: ",
         "Execution error: ",

@@ -7,6 +7,7 @@ pub mod cost;
 pub mod dataset;
 pub mod error;
 pub mod intermediate;
+pub mod layout;
 pub mod memory;
 pub mod output;
 pub mod pipeline;
@@ -17,5 +18,6 @@ pub mod session;
 pub mod stages;
 pub mod storage;
 pub mod udf;
+pub mod whatif;
 
 pub use error::{Error, Result};

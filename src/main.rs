@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use clap::Parser;
 use prepcost::cli::{Cli, Command};
-use prepcost::config::ProfileConfig;
+use prepcost::config::{InspectConfig, ProfileConfig};
+use prepcost::report::Report;
 use prepcost::{Error, commands, output, report};
 
 /// Exit codes: 0 success, 1 a budget or threshold was exceeded, 2 an error, 130 interrupted.
@@ -88,18 +89,39 @@ fn main() -> ExitCode {
 /// Runs the command; returns what goes to stdout. Ctrl-C stops it and drops everything it
 /// holds, which removes its temporary files.
 async fn run(cli: Cli) -> prepcost::Result<String> {
-    match cli.command {
+    let (report, format, report_file) = match cli.command {
         Command::Profile(args) => {
             let config = ProfileConfig::resolve(args.into())?;
-            let report = tokio::select! {
-                report = commands::profile::run(&config) => report?,
-                _ = tokio::signal::ctrl_c() => return Err(Error::Interrupted),
-            };
-            if let Some(path) = &config.report {
-                output::write_file(path, &report::render_json(&report))?;
-            }
-            Ok(report::render(&report, config.format))
+            let report = until_interrupted(commands::profile::run(&config)).await?;
+            (
+                Report::Profile(Box::new(report)),
+                config.format,
+                config.report,
+            )
         }
+        Command::Inspect(args) => {
+            let config = InspectConfig::resolve(args.into())?;
+            let report = until_interrupted(commands::inspect::run(&config)).await?;
+            (
+                Report::Inspect(Box::new(report)),
+                config.format,
+                config.report,
+            )
+        }
+    };
+    if let Some(path) = &report_file {
+        output::write_file(path, &report::render_json(&report))?;
+    }
+    Ok(report::render(&report, format))
+}
+
+/// Runs `command` unless Ctrl-C comes first.
+async fn until_interrupted<T>(
+    command: impl Future<Output = prepcost::Result<T>>,
+) -> prepcost::Result<T> {
+    tokio::select! {
+        result = command => result,
+        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
     }
 }
 

@@ -80,6 +80,12 @@ impl Session {
         )
     }
 
+    /// Makes the location's (instrumented) store the one queries read it through.
+    pub fn register_store(&self, location: &crate::storage::Location) {
+        self.ctx
+            .register_object_store(location.url.as_ref(), Arc::clone(&location.store));
+    }
+
     /// The run's private directory for temporary files.
     pub fn temp_dir(&self) -> &Path {
         self.temp_dir.path()

@@ -1,3 +1,4 @@
 //! One file per subcommand: each builds its inputs, calls the library and returns a report.
 
+pub mod inspect;
 pub mod profile;

@@ -27,6 +27,7 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         .collect::<Result<_>>()?;
     let location = storage::resolve(&config.source.uri)?;
     let session = Session::new(config.memory_limit)?;
+    session.register_store(&location);
     let cache = session
         .ctx
         .runtime_env()

@@ -1,8 +1,11 @@
 //! The report: plain serde data produced by the commands, and one renderer per format.
 //! Renderers only format; every number is computed before it reaches them.
 
+pub mod inspect;
 mod json;
 mod table;
+pub use table::count;
+mod table_inspect;
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,17 +39,28 @@ impl FromStr for ReportFormat {
     }
 }
 
+/// The report of any command.
+#[derive(Debug, Clone)]
+pub enum Report {
+    Profile(Box<ProfileReport>),
+    Inspect(Box<inspect::InspectReport>),
+}
+
 /// Renders `report` in `format`.
-pub fn render(report: &ProfileReport, format: ReportFormat) -> String {
-    match format {
-        ReportFormat::Table => table::render(report),
-        ReportFormat::Json => json::render(report),
+pub fn render(report: &Report, format: ReportFormat) -> String {
+    match (format, report) {
+        (ReportFormat::Table, Report::Profile(r)) => table::render(r),
+        (ReportFormat::Table, Report::Inspect(r)) => table_inspect::render(r),
+        (ReportFormat::Json, _) => render_json(report),
     }
 }
 
-/// Renders `report` as JSON, for `--report FILE`.
-pub fn render_json(report: &ProfileReport) -> String {
-    json::render(report)
+/// Renders `report` as JSON, for `--format json` and `--report FILE`.
+pub fn render_json(report: &Report) -> String {
+    match report {
+        Report::Profile(r) => json::render(r.as_ref()),
+        Report::Inspect(r) => json::render(r.as_ref()),
+    }
 }
 
 /// What `prepcost profile` found.

@@ -139,7 +139,7 @@ pub fn render(report: &ProfileReport) -> String {
     out
 }
 
-fn table(header: &[&str]) -> Table {
+pub(super) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_BORDERS_ONLY)
@@ -148,7 +148,7 @@ fn table(header: &[&str]) -> Table {
 }
 
 /// Right-aligns every column from `first` on.
-fn right_align_numbers(table: &mut Table, first: usize) {
+pub(super) fn right_align_numbers(table: &mut Table, first: usize) {
     let count = table.column_count();
     for i in first..count {
         if let Some(column) = table.column_mut(i) {
@@ -166,7 +166,7 @@ fn result_size(bytes: u64, spilled: bool) -> String {
 }
 
 /// `1234567` as `1,234,567`.
-fn count(n: u64) -> String {
+pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -179,7 +179,7 @@ fn count(n: u64) -> String {
 }
 
 /// Seconds with three significant digits, at most three decimals: `12.3`, `0.042`.
-fn seconds(s: f64) -> String {
+pub(super) fn seconds(s: f64) -> String {
     match s {
         s if s >= 100.0 => format!("{s:.0}"),
         s if s >= 10.0 => format!("{s:.1}"),
@@ -188,8 +188,12 @@ fn seconds(s: f64) -> String {
     }
 }
 
-/// Dollars: cents for amounts of a dollar or more, three significant digits below.
-fn usd(amount: f64) -> String {
+/// Dollars: cents for amounts of a dollar or more, three significant digits below;
+/// negative amounts with a leading minus.
+pub(super) fn usd(amount: f64) -> String {
+    if amount < 0.0 {
+        return format!("-{}", usd(-amount));
+    }
     if amount >= 1.0 || amount == 0.0 {
         format!("${amount:.2}")
     } else {
@@ -215,5 +219,6 @@ mod tests {
         assert_eq!(usd(0.0), "$0.00");
         assert_eq!(usd(0.5), "$0.500");
         assert_eq!(usd(0.0000438), "$0.0000438");
+        assert_eq!(usd(-0.5), "-$0.500");
     }
 }

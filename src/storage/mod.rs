@@ -1,5 +1,8 @@
 //! Where data lives: a source URI or path resolved to an object store and a location in it,
-//! and the listing of the objects under that location.
+//! and the listing of the objects under that location. Every store is wrapped in the
+//! instrumenting decorator, so that each command can say what it asked of storage.
+
+pub mod instrumented;
 
 use std::sync::Arc;
 
@@ -10,6 +13,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
+use instrumented::{InstrumentedStore, RequestCounter};
 
 /// A resolved source: the store, its URL as registered in the session, and the path in it.
 #[derive(Debug, Clone)]
@@ -18,8 +22,10 @@ pub struct Location {
     pub display: String,
     /// The store's URL (scheme and authority), as DataFusion knows it.
     pub url: ObjectStoreUrl,
-    /// The store.
+    /// The store, instrumented.
     pub store: Arc<dyn ObjectStore>,
+    /// What has been asked of the store so far.
+    pub requests: Arc<RequestCounter>,
     /// The object or prefix inside the store.
     pub path: ObjectPath,
     /// True when the location names a single object rather than a prefix.
@@ -43,6 +49,12 @@ impl Location {
     }
 }
 
+/// The URL local sources are registered under in a session. It is not `file://`, so that
+/// only reads of the source go through the instrumented store, not those of temporary files.
+fn local_source_url() -> ObjectStoreUrl {
+    ObjectStoreUrl::parse("local://source").expect("a valid URL")
+}
+
 /// Resolves a local path or `file://` URI.
 pub fn resolve(uri: &str) -> Result<Location> {
     let local = uri.strip_prefix("file://").unwrap_or(uri);
@@ -62,10 +74,15 @@ pub fn resolve(uri: &str) -> Result<Location> {
         path: uri.to_string(),
         message: e.to_string(),
     })?;
+    let requests = Arc::new(RequestCounter::default());
     Ok(Location {
         display: uri.to_string(),
-        url: ObjectStoreUrl::local_filesystem(),
-        store: Arc::new(LocalFileSystem::new()),
+        url: local_source_url(),
+        store: Arc::new(InstrumentedStore::new(
+            Arc::new(LocalFileSystem::new()),
+            Arc::clone(&requests),
+        )),
+        requests,
         path,
         is_object: metadata.is_file(),
     })

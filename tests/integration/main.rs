@@ -2,6 +2,7 @@
 
 mod cli;
 mod datasets;
+mod inspect;
 mod pipeline;
 mod sample_data;
 mod support;

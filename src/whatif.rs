@@ -1,0 +1,349 @@
+//! The what-if of other layouts: a deterministic sample of row groups, re-encoded in memory
+//! under a grid of codecs, dictionary settings and row-group sizes, each measured for size,
+//! encode time and decode speed, and priced for the whole dataset.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::{
+    DefaultParquetFileReaderFactory, ParquetFileReaderFactory,
+};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use datafusion::parquet::arrow::async_reader::AsyncFileReader;
+use datafusion::parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
+use futures::{FutureExt, StreamExt};
+
+use crate::config::WhatIfSettings;
+use crate::dataset::{DataFile, Dataset};
+use crate::error::{Error, Result};
+use crate::report::inspect::{Recommendation, SampleSummary, WhatIfLayout};
+use crate::report::ratio;
+use crate::scan::panic_message;
+
+/// Rows per batch when reading the sample and decoding a layout.
+const BATCH_ROWS: usize = 8192;
+/// Decodes of each layout; the median time is kept.
+const DECODE_RUNS: usize = 3;
+/// Row-group sizes (rows) tried besides today's: DuckDB's default and arrow-rs's default.
+const OTHER_ROW_GROUP_ROWS: [u64; 2] = [122_880, 1_048_576];
+
+/// The measured layouts, and the one recommended (none when no layout decodes fast enough).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub layouts: Vec<WhatIfLayout>,
+    pub recommendation: Option<Recommendation>,
+    pub sample: SampleSummary,
+}
+
+/// Samples `dataset`, re-encodes the sample under every layout of the grid, and prices each
+/// against `today_usd_per_month`, the bill of the dataset as it is stored.
+pub async fn measure(
+    dataset: &Dataset,
+    settings: &WhatIfSettings,
+    today_usd_per_month: f64,
+) -> Result<Outcome> {
+    let sample = read_sample(dataset, settings).await?;
+    let min_decode = settings.min_decode_mb_per_s;
+    let summary = sample.summary.clone();
+    let layouts = tokio::task::spawn_blocking(move || {
+        grid(&sample)
+            .into_iter()
+            .map(|layout| layout.measure(&sample))
+            .collect::<Result<Vec<_>>>()
+    })
+    .await
+    .map_err(|e| Error::Engine {
+        context: "measuring layouts".into(),
+        message: e.to_string(),
+    })??;
+    let layouts: Vec<WhatIfLayout> = layouts
+        .into_iter()
+        .map(|m| {
+            let size_ratio = ratio(m.bytes as f64, summary.bytes as f64);
+            let projected = today_usd_per_month * size_ratio;
+            let decode_mb_per_s = ratio(summary.decoded_bytes as f64 / 1e6, m.decode.as_secs_f64());
+            WhatIfLayout {
+                name: m.layout.name(),
+                codec: m.layout.codec_name(),
+                dictionary: m.layout.dictionary,
+                row_group_rows: m.layout.row_group_rows,
+                bytes: m.bytes,
+                size_ratio,
+                encode_seconds: m.encode.as_secs_f64(),
+                decode_mb_per_s,
+                projected_usd_per_month: projected,
+                saves_usd_per_month: today_usd_per_month - projected,
+                fast_enough: decode_mb_per_s >= min_decode,
+            }
+        })
+        .collect();
+    let recommendation = layouts
+        .iter()
+        .filter(|l| l.fast_enough)
+        .min_by(|a, b| {
+            a.bytes
+                .cmp(&b.bytes)
+                .then(b.decode_mb_per_s.total_cmp(&a.decode_mb_per_s))
+        })
+        .map(|best| Recommendation {
+            layout: best.name.clone(),
+            projected_usd_per_month: best.projected_usd_per_month,
+            saves_usd_per_month: best.saves_usd_per_month,
+            size_ratio: best.size_ratio,
+            decode_mb_per_s: best.decode_mb_per_s,
+            min_decode_mb_per_s: min_decode,
+            sample: summary.clone(),
+        });
+    Ok(Outcome {
+        layouts,
+        recommendation,
+        sample: summary,
+    })
+}
+
+/// The sampled rows and what they take today.
+struct Sample {
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    /// Rows per row group today (median of the sampled row groups).
+    today_row_group_rows: u64,
+    summary: SampleSummary,
+}
+
+/// Reads up to `sample_row_groups` row groups spread evenly over the dataset (files with the
+/// first file's schema only, so that one writer takes them all), stopping once the decoded
+/// sample reaches `sample_size`.
+async fn read_sample(dataset: &Dataset, settings: &WhatIfSettings) -> Result<Sample> {
+    let first = &dataset.files[0];
+    let reader_metadata = |file: &DataFile| {
+        ArrowReaderMetadata::try_new(Arc::clone(&file.metadata), ArrowReaderOptions::new()).map_err(
+            |e| Error::SourceFile {
+                path: file.display.clone(),
+                message: format!("reading its schema: {e}"),
+            },
+        )
+    };
+    let schema = Arc::clone(reader_metadata(first)?.schema());
+    let mut candidates = Vec::new();
+    for file in &dataset.files {
+        if reader_metadata(file).is_ok_and(|m| m.schema() == &schema) {
+            candidates.extend((0..file.metadata.num_row_groups()).map(|rg| (file, rg)));
+        }
+    }
+    let n = (settings.sample_row_groups as usize).min(candidates.len());
+    let picks: Vec<(&DataFile, usize)> = (0..n)
+        .map(|k| candidates[k * candidates.len() / n])
+        .collect();
+
+    let mut batches = Vec::new();
+    let mut summary = SampleSummary {
+        row_groups: 0,
+        rows: 0,
+        bytes: 0,
+        decoded_bytes: 0,
+    };
+    let mut row_group_rows = Vec::new();
+    for (file, row_group) in picks {
+        if summary.decoded_bytes >= settings.sample_size {
+            break;
+        }
+        let meta = file.metadata.row_group(row_group);
+        let rows_in_group = u64::try_from(meta.num_rows()).unwrap_or(0);
+        let group_bytes: u64 = meta
+            .columns()
+            .iter()
+            .map(|c| u64::try_from(c.compressed_size()).unwrap_or(0))
+            .sum();
+        let fail = |message: String| Error::SourceFile {
+            path: file.display.clone(),
+            message: format!("row group {row_group}, read for the what-if: {message}"),
+        };
+        let reader: Box<dyn AsyncFileReader> =
+            DefaultParquetFileReaderFactory::new(Arc::clone(&dataset.location.store))
+                .create_reader(
+                    0,
+                    PartitionedFile::new(file.object.location.to_string(), file.object.size),
+                    None,
+                    &ExecutionPlanMetricsSet::new(),
+                )
+                .map_err(|e| fail(crate::error::describe(&e)))?;
+        let mut stream =
+            ParquetRecordBatchStreamBuilder::new_with_metadata(reader, reader_metadata(file)?)
+                .with_row_groups(vec![row_group])
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| fail(crate::error::clean(&e.to_string())))?;
+        let mut rows_read = 0u64;
+        // A decoder may panic on corrupt pages: that is this file's error.
+        let read = AssertUnwindSafe(async {
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(|e| fail(crate::error::clean(&e.to_string())))?;
+                rows_read += batch.num_rows() as u64;
+                summary.decoded_bytes += batch.get_array_memory_size() as u64;
+                batches.push(batch);
+                if summary.decoded_bytes >= settings.sample_size {
+                    break;
+                }
+            }
+            Ok::<_, Error>(())
+        })
+        .catch_unwind()
+        .await;
+        match read {
+            Ok(result) => result?,
+            Err(panic) => return Err(fail(panic_message(&*panic))),
+        }
+        summary.row_groups += 1;
+        summary.rows += rows_read;
+        summary.bytes +=
+            (group_bytes as f64 * ratio(rows_read as f64, rows_in_group as f64)) as u64;
+        row_group_rows.push(rows_in_group);
+    }
+    row_group_rows.sort_unstable();
+    let today_row_group_rows = row_group_rows
+        .get(row_group_rows.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(BATCH_ROWS as u64)
+        .max(1);
+    Ok(Sample {
+        schema,
+        batches,
+        today_row_group_rows,
+        summary,
+    })
+}
+
+/// One layout of the grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Layout {
+    codec: Compression,
+    dictionary: bool,
+    row_group_rows: u64,
+}
+
+/// A layout with what it measured.
+struct Measured {
+    layout: Layout,
+    bytes: u64,
+    encode: Duration,
+    decode: Duration,
+}
+
+/// Every codec with dictionary encoding on and off at today's row-group size, then zstd(3)
+/// with dictionaries at other row-group sizes the sample is big enough to show.
+fn grid(sample: &Sample) -> Vec<Layout> {
+    let level = |l| ZstdLevel::try_new(l).expect("a valid zstd level");
+    let codecs = [
+        Compression::UNCOMPRESSED,
+        Compression::SNAPPY,
+        Compression::LZ4_RAW,
+        Compression::GZIP(GzipLevel::default()),
+        Compression::BROTLI(BrotliLevel::default()),
+        Compression::ZSTD(level(1)),
+        Compression::ZSTD(level(3)),
+        Compression::ZSTD(level(9)),
+        Compression::ZSTD(level(19)),
+    ];
+    let today = sample.today_row_group_rows;
+    let mut layouts = Vec::new();
+    for codec in codecs {
+        for dictionary in [true, false] {
+            layouts.push(Layout {
+                codec,
+                dictionary,
+                row_group_rows: today,
+            });
+        }
+    }
+    for rows in OTHER_ROW_GROUP_ROWS {
+        // Above the sample's rows every size gives one row group: nothing new to measure.
+        if rows != today && (rows < sample.summary.rows || today < sample.summary.rows) {
+            layouts.push(Layout {
+                codec: Compression::ZSTD(level(3)),
+                dictionary: true,
+                row_group_rows: rows.min(sample.summary.rows.max(1)),
+            });
+        }
+    }
+    layouts.dedup();
+    layouts
+}
+
+impl Layout {
+    fn codec_name(&self) -> String {
+        match self.codec {
+            Compression::UNCOMPRESSED => "none".into(),
+            Compression::SNAPPY => "snappy".into(),
+            Compression::LZ4_RAW => "lz4_raw".into(),
+            Compression::GZIP(l) => format!("gzip({})", l.compression_level()),
+            Compression::BROTLI(l) => format!("brotli({})", l.compression_level()),
+            Compression::ZSTD(l) => format!("zstd({})", l.compression_level()),
+            other => other.to_string().to_lowercase(),
+        }
+    }
+
+    fn name(&self) -> String {
+        format!(
+            "{}, {}, {}-row groups",
+            self.codec_name(),
+            if self.dictionary {
+                "dictionary"
+            } else {
+                "no dictionary"
+            },
+            crate::report::count(self.row_group_rows)
+        )
+    }
+
+    /// Encodes the sample in this layout, then decodes it [`DECODE_RUNS`] times.
+    fn measure(self, sample: &Sample) -> Result<Measured> {
+        let fail = |e: &dyn std::fmt::Display| Error::Engine {
+            context: format!("re-encoding the sample as {}", self.name()),
+            message: e.to_string(),
+        };
+        let properties = WriterProperties::builder()
+            .set_compression(self.codec)
+            .set_dictionary_enabled(self.dictionary)
+            .set_max_row_group_row_count(usize::try_from(self.row_group_rows).ok())
+            .build();
+        let started = Instant::now();
+        let mut writer =
+            ArrowWriter::try_new(Vec::new(), Arc::clone(&sample.schema), Some(properties))
+                .map_err(|e| fail(&e))?;
+        for batch in &sample.batches {
+            writer.write(batch).map_err(|e| fail(&e))?;
+        }
+        let encoded = Bytes::from(writer.into_inner().map_err(|e| fail(&e))?);
+        let encode = started.elapsed();
+
+        let mut decodes = Vec::with_capacity(DECODE_RUNS);
+        for _ in 0..DECODE_RUNS {
+            let started = Instant::now();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(encoded.clone())
+                .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
+                .map_err(|e| fail(&e))?;
+            for batch in reader {
+                batch.map_err(|e| fail(&e))?;
+            }
+            decodes.push(started.elapsed());
+        }
+        decodes.sort_unstable();
+        Ok(Measured {
+            layout: self,
+            bytes: encoded.len() as u64,
+            encode,
+            decode: decodes[DECODE_RUNS / 2],
+        })
+    }
+}

@@ -1,0 +1,447 @@
+//! `prepcost inspect`: footer figures against an independent reader, errors, skipping,
+//! projection, the what-if, and reading nothing but footers.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use prepcost::config::{InspectConfig, InspectRequest};
+use prepcost::dataset::OnError;
+use serde_json::Value;
+
+use crate::support::{assert_error, datasets, prepcost, repo_str};
+
+fn inspect_json(args: &[&str]) -> Value {
+    let mut all = vec!["inspect"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let run = prepcost(&all);
+    assert_eq!(run.code, 0, "prepcost {all:?} failed: {}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("stdout is one JSON object")
+}
+
+/// Files pyarrow reads whose footers the Rust parquet crate (arrow-rs 59) rejects, with the
+/// words of the error prepcost must give.
+const UNREADABLE_BY_ARROW_RS: [(&str, &str); 1] = [(
+    // A Thrift list written with the wrong element type; parquet-mr and Arrow C++ accept it.
+    "dict-page-offset-zero.parquet",
+    "unreadable Parquet footer",
+)];
+
+#[test]
+fn every_parquet_testing_file_matches_pyarrow_or_fails_clearly() {
+    let Some(root) = datasets("every_parquet_testing_file_matches_pyarrow_or_fails_clearly") else {
+        return;
+    };
+    let data = root.join("parquet-testing/data");
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_str("tests/reference/parquet_testing_footers.json")).unwrap(),
+    )
+    .unwrap();
+    let files = reference["files"].as_object().unwrap();
+    assert!(files.len() >= 80, "the reference covers the corpus");
+    let (mut matched, mut refused) = (0, 0);
+    for (name, expected) in files {
+        let path = data.join(name);
+        let path = path.to_str().unwrap();
+        let run = prepcost(&["inspect", path, "--format", "json"]);
+        if expected["encrypted"] == true {
+            // Encrypted footers are refused; a plaintext footer can be read.
+            if run.code != 0 {
+                assert_error(&run, &[name, "encrypted Parquet file"]);
+                refused += 1;
+            }
+            continue;
+        }
+        if let Some((_, words)) = UNREADABLE_BY_ARROW_RS.iter().find(|(f, _)| f == name) {
+            assert_error(&run, &[name, words]);
+            refused += 1;
+            continue;
+        }
+        if expected.get("error").is_some() {
+            // pyarrow cannot read it; prepcost may, or must fail in one line.
+            assert!(
+                run.code == 0 || run.stderr.lines().count() == 1,
+                "{name}: {}",
+                run.stderr
+            );
+            continue;
+        }
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        let file = &report["files"][0];
+        assert_eq!(file["rows"], expected["rows"], "{name}: rows");
+        assert_eq!(
+            file["row_groups"], expected["row_groups"],
+            "{name}: row groups"
+        );
+        assert_eq!(
+            report["totals"]["rows"], expected["rows"],
+            "{name}: total rows"
+        );
+        let columns = file["columns"].as_array().unwrap();
+        let expected_columns = expected["columns"].as_object().unwrap();
+        assert_eq!(
+            columns.len(),
+            expected_columns.len(),
+            "{name}: leaf columns"
+        );
+        for column in columns {
+            let path = column["path"].as_str().unwrap();
+            let want = &expected_columns[path];
+            for key in ["physical_type", "compressed_bytes", "uncompressed_bytes"] {
+                assert_eq!(column[key], want[key], "{name}: {path}: {key}");
+            }
+        }
+        let sum = |key: &str| -> u64 {
+            expected_columns
+                .values()
+                .map(|c| c[key].as_u64().unwrap())
+                .sum()
+        };
+        assert_eq!(file["compressed_bytes"], sum("compressed_bytes"), "{name}");
+        assert_eq!(
+            file["uncompressed_bytes"],
+            sum("uncompressed_bytes"),
+            "{name}"
+        );
+        matched += 1;
+    }
+    eprintln!("parquet-testing: {matched} files match pyarrow, {refused} refused clearly");
+    assert!(matched >= 70, "{matched} files matched");
+}
+
+#[test]
+fn corrupt_files_fail_with_one_line_and_are_skipped_on_request() {
+    // Footer corruption fails inspect itself; page corruption fails the what-if, which
+    // decodes the data. Nothing panics.
+    let fixtures = [
+        ("PARQUET-1481.parquet", false),
+        ("ARROW-GH-41321.parquet", true),
+        ("ARROW-RS-GH-6229-DICTHEADER.parquet", true),
+        ("rle_malicious_bitwidth.parquet", true),
+        ("invalid_utf8_dlba.parquet", true),
+    ];
+    for (file, footer_is_fine) in fixtures {
+        let path = repo_str(&format!("tests/fixtures/bad_data/{file}"));
+        let run = prepcost(&["inspect", &path]);
+        if footer_is_fine {
+            assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+            let run = prepcost(&["inspect", &path, "--what-if", "--sample-row-groups", "64"]);
+            if run.code != 0 {
+                assert_error(&run, &[file]);
+            }
+        } else {
+            assert_error(&run, &[file]);
+        }
+    }
+
+    // A directory with good and bad files: fail by default, skip on request.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo_str("sample-data/fortunes_zh.parquet"),
+        dir.path().join("a.parquet"),
+    )
+    .unwrap();
+    std::fs::copy(
+        repo_str("tests/fixtures/bad_data/PARQUET-1481.parquet"),
+        dir.path().join("b.parquet"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("c.parquet"), b"not parquet at all").unwrap();
+    let source = dir.path().to_str().unwrap();
+    assert_error(&prepcost(&["inspect", source]), &["b.parquet"]);
+    let report = inspect_json(&[source, "--on-error", "skip"]);
+    assert_eq!(report["totals"]["files"], 1);
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 2);
+    assert!(skipped[0]["path"].as_str().unwrap().ends_with("b.parquet"));
+    assert!(skipped[1]["path"].as_str().unwrap().ends_with("c.parquet"));
+    assert!(
+        skipped[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a Parquet file")
+    );
+    // Nothing readable at all is still an error.
+    std::fs::remove_file(dir.path().join("a.parquet")).unwrap();
+    assert_error(
+        &prepcost(&["inspect", source, "--on-error", "skip"]),
+        &["none of its 2 files is readable"],
+    );
+}
+
+#[test]
+fn every_bad_data_file_gives_a_clear_error() {
+    let Some(root) = datasets("every_bad_data_file_gives_a_clear_error") else {
+        return;
+    };
+    for entry in std::fs::read_dir(root.join("parquet-testing/bad_data")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let path = path.to_str().unwrap();
+        // Footers only: a clear error when the footer is corrupt, a report when only the
+        // pages are; decoding the pages (the what-if) finds the rest.
+        let run = prepcost(&["inspect", path]);
+        if run.code != 0 {
+            assert_error(&run, &[&name]);
+            assert!(!run.stderr.contains("internal error"), "{}", run.stderr);
+            continue;
+        }
+        let run = prepcost(&["inspect", path, "--what-if", "--sample-row-groups", "64"]);
+        if name == DECODABLE_BAD_DATA {
+            assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+            continue;
+        }
+        assert_error(&run, &[&name]);
+    }
+}
+
+/// In bad_data/ for an old Arrow C++ bug (a dictionary-index page with RLE bit width 0), but
+/// a valid file: arrow-rs and current pyarrow both decode its 21,186 rows.
+const DECODABLE_BAD_DATA: &str = "ARROW-GH-43605.parquet";
+
+#[test]
+fn the_json_contract() {
+    let report = inspect_json(&[&repo_str("sample-data/en_prose"), "--columns", "text,id"]);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["command"], "inspect");
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    for file in files {
+        for key in [
+            "path",
+            "rows",
+            "row_groups",
+            "compressed_bytes",
+            "uncompressed_bytes",
+        ] {
+            assert!(!file[key].is_null(), "files[].{key}");
+        }
+        for column in file["columns"].as_array().unwrap() {
+            for key in [
+                "path",
+                "physical_type",
+                "compressed_bytes",
+                "uncompressed_bytes",
+                "codec",
+                "encodings",
+                "null_count",
+            ] {
+                assert!(column.get(key).is_some(), "files[].columns[].{key}");
+            }
+        }
+    }
+    let totals = &report["totals"];
+    let sum = |key: &str| files.iter().map(|f| f[key].as_u64().unwrap()).sum::<u64>();
+    for key in [
+        "rows",
+        "row_groups",
+        "compressed_bytes",
+        "uncompressed_bytes",
+    ] {
+        assert_eq!(totals[key], sum(key), "totals.{key}");
+    }
+    assert_eq!(totals["rows"], 30_000);
+    assert!(report["skipped"].as_array().unwrap().is_empty());
+    assert!(report.get("what_if").is_none(), "what_if only when asked");
+    // The projection: text and id, a share of all column bytes.
+    let projection = &report["projection"];
+    let columns = report["columns"].as_array().unwrap();
+    let bytes_of = |name: &str| {
+        columns.iter().find(|c| c["path"] == name).unwrap()["compressed_bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        projection["compressed_bytes"].as_u64().unwrap(),
+        bytes_of("text") + bytes_of("id")
+    );
+    let share = projection["share"].as_f64().unwrap();
+    assert!(share > 0.5 && share < 1.0, "{share}");
+    // Columns come largest first, and the bill is priced.
+    let sizes: Vec<u64> = columns
+        .iter()
+        .map(|c| c["compressed_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]));
+    assert!(report["cost"]["storage_usd_per_month"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bad_inspect_arguments_are_one_line() {
+    let source = repo_str("sample-data/fortunes_zh.parquet");
+    assert_error(
+        &prepcost(&["inspect", &source, "--columns", "text,nope"]),
+        &["column 'nope' not found", "its columns are:"],
+    );
+    assert_error(
+        &prepcost(&["inspect", &source, "--sample-size", "1MiB"]),
+        &["need --what-if"],
+    );
+    assert_error(
+        &prepcost(&["inspect", &source, "--what-if", "--sample-row-groups", "0"]),
+        &["--sample-row-groups must be at least 1"],
+    );
+    assert_error(
+        &prepcost(&["inspect", &source, "--what-if", "--min-decode-mb-per-s=-1"]),
+        &["--min-decode-mb-per-s must be zero or more"],
+    );
+    assert_error(
+        &prepcost(&["inspect", "/no/such/dir"]),
+        &["no such file or directory"],
+    );
+}
+
+#[test]
+fn the_what_if_measures_every_layout_and_recommends_one() {
+    let report = inspect_json(&[&repo_str("sample-data/fortunes_zh.parquet"), "--what-if"]);
+    let layouts = report["what_if"].as_array().unwrap();
+    let codecs: Vec<&str> = layouts
+        .iter()
+        .map(|l| l["codec"].as_str().unwrap())
+        .collect();
+    for codec in [
+        "none",
+        "snappy",
+        "lz4_raw",
+        "gzip(6)",
+        "brotli(1)",
+        "zstd(1)",
+        "zstd(3)",
+        "zstd(9)",
+        "zstd(19)",
+    ] {
+        assert_eq!(
+            codecs.iter().filter(|c| **c == codec).count(),
+            if codec == "zstd(3)" {
+                codecs.len() - 16
+            } else {
+                2
+            },
+            "{codec}: dictionary on and off"
+        );
+    }
+    let today = report["totals"]["storage_usd_per_month"].as_f64().unwrap();
+    for l in layouts {
+        let ratio = l["size_ratio"].as_f64().unwrap();
+        let projected = l["projected_usd_per_month"].as_f64().unwrap();
+        assert!((projected - today * ratio).abs() < 1e-12);
+        assert!(l["bytes"].as_u64().unwrap() > 0);
+        assert!(l["decode_mb_per_s"].as_f64().unwrap() > 0.0);
+    }
+    // Uncompressed is never smaller than zstd(19) on text.
+    let bytes = |codec: &str| {
+        layouts
+            .iter()
+            .filter(|l| l["codec"] == codec)
+            .map(|l| l["bytes"].as_u64().unwrap())
+            .min()
+            .unwrap()
+    };
+    assert!(bytes("none") > bytes("zstd(19)"));
+    // The recommendation is the smallest layout that decodes fast enough.
+    let recommended = &report["recommendation"];
+    let best = layouts
+        .iter()
+        .filter(|l| l["fast_enough"] == true)
+        .map(|l| l["bytes"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    let chosen = layouts
+        .iter()
+        .find(|l| l["name"] == recommended["layout"])
+        .unwrap();
+    assert_eq!(chosen["bytes"].as_u64().unwrap(), best);
+    assert_eq!(recommended["sample"]["rows"], report["totals"]["rows"]);
+
+    // The same sample every run.
+    let again = inspect_json(&[&repo_str("sample-data/fortunes_zh.parquet"), "--what-if"]);
+    let sizes = |r: &Value| -> Vec<u64> {
+        r["what_if"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["bytes"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(sizes(&report), sizes(&again));
+}
+
+#[tokio::test]
+async fn a_thousand_files_are_inspected_from_their_footers_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("text", DataType::Utf8, false),
+    ]));
+    // Incompressible text, stored uncompressed: about 200 KiB per file.
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::UNCOMPRESSED)
+        .set_dictionary_enabled(false)
+        .build();
+    for f in 0..1000 {
+        let ids: Vec<i64> = (0..100).map(|i| f * 100 + i).collect();
+        let texts: Vec<String> = (0..100)
+            .map(|_| {
+                (0..256)
+                    .map(|_| format!("{:016x}", next()))
+                    .collect::<String>()[..2000]
+                    .to_string()
+            })
+            .collect();
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from(ids)),
+                Arc::new(StringArray::from(texts)),
+            ],
+        )
+        .unwrap();
+        let file = std::fs::File::create(dir.path().join(format!("part-{f:04}.parquet"))).unwrap();
+        let mut writer =
+            ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties.clone())).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+    let config = InspectConfig::resolve(InspectRequest {
+        source: dir.path().to_str().unwrap().to_string(),
+        on_error: OnError::Fail,
+        quiet: true,
+        ..InspectRequest::default()
+    })
+    .unwrap();
+    let report = prepcost::commands::inspect::run(&config).await.unwrap();
+    assert_eq!(report.totals.files, 1000);
+    assert_eq!(report.totals.rows, 100_000);
+    let requests = &report.requests;
+    let data_bytes = report.totals.file_bytes;
+    eprintln!(
+        "inspect of 1,000 files: {} GETs, {} LIST, {} of {} bytes read ({:.2}%)",
+        requests.get,
+        requests.list,
+        requests.bytes_in,
+        data_bytes,
+        100.0 * requests.bytes_in as f64 / data_bytes as f64
+    );
+    assert_eq!(requests.list, 1);
+    assert_eq!(requests.head, 0, "sizes come from the listing");
+    assert_eq!(requests.get, 1000, "one read per footer");
+    assert_eq!(requests.ranged_get, 1000);
+    assert!(
+        requests.bytes_in * 10 < data_bytes,
+        "footers only: {} of {data_bytes} bytes",
+        requests.bytes_in
+    );
+    assert_eq!(requests.put + requests.delete + requests.copy, 0);
+}
