@@ -21,3 +21,5 @@ fi
 cargo build --release --quiet
 "$venv/bin/python" benches/profile_pipeline.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --corpus "$corpus" --repeat "${REPEAT:-5}"
+"$venv/bin/python" benches/footer_scan.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
+    --repeat "${REPEAT:-7}"

@@ -17,6 +17,7 @@ pub mod scan;
 pub mod session;
 pub mod stages;
 pub mod storage;
+pub mod textfiles;
 pub mod udf;
 pub mod whatif;
 

@@ -46,18 +46,27 @@ pub struct Outcome {
     pub sample: SampleSummary,
 }
 
-/// Samples `dataset`, re-encodes the sample under every layout of the grid, and prices each
-/// against `today_usd_per_month`, the bill of the dataset as it is stored.
+/// Which layouts to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grid {
+    /// Every codec, dictionary on and off, and other row-group sizes.
+    Full,
+    /// Only the layout prepcost writes: zstd(3) with dictionaries.
+    Default,
+}
+
+/// Re-encodes `sample` under the layouts of `grid` and prices each against
+/// `today_usd_per_month`, the bill of the dataset as it is stored.
 pub async fn measure(
-    dataset: &Dataset,
-    settings: &WhatIfSettings,
+    sample: Sample,
+    grid: Grid,
+    min_decode_mb_per_s: f64,
     today_usd_per_month: f64,
 ) -> Result<Outcome> {
-    let sample = read_sample(dataset, settings).await?;
-    let min_decode = settings.min_decode_mb_per_s;
+    let min_decode = min_decode_mb_per_s;
     let summary = sample.summary.clone();
     let layouts = tokio::task::spawn_blocking(move || {
-        grid(&sample)
+        layouts(&sample, grid)
             .into_iter()
             .map(|layout| layout.measure(&sample))
             .collect::<Result<Vec<_>>>()
@@ -113,18 +122,21 @@ pub async fn measure(
 }
 
 /// The sampled rows and what they take today.
-struct Sample {
-    schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-    /// Rows per row group today (median of the sampled row groups).
-    today_row_group_rows: u64,
-    summary: SampleSummary,
+pub struct Sample {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    /// Rows per row group today (median of the sampled row groups); the grid's base size.
+    pub today_row_group_rows: u64,
+    pub summary: SampleSummary,
 }
+
+/// Rows per row group for sources that have none (JSONL, CSV): DuckDB's default.
+pub const TEXT_ROW_GROUP_ROWS: u64 = 122_880;
 
 /// Reads up to `sample_row_groups` row groups spread evenly over the dataset (files with the
 /// first file's schema only, so that one writer takes them all), stopping once the decoded
 /// sample reaches `sample_size`.
-async fn read_sample(dataset: &Dataset, settings: &WhatIfSettings) -> Result<Sample> {
+pub async fn sample_parquet(dataset: &Dataset, settings: &WhatIfSettings) -> Result<Sample> {
     let first = &dataset.files[0];
     let reader_metadata = |file: &DataFile| {
         ArrowReaderMetadata::try_new(Arc::clone(&file.metadata), ArrowReaderOptions::new()).map_err(
@@ -241,9 +253,17 @@ struct Measured {
 }
 
 /// Every codec with dictionary encoding on and off at today's row-group size, then zstd(3)
-/// with dictionaries at other row-group sizes the sample is big enough to show.
-fn grid(sample: &Sample) -> Vec<Layout> {
+/// with dictionaries at other row-group sizes the sample is big enough to show; or only the
+/// default layout.
+fn layouts(sample: &Sample, grid: Grid) -> Vec<Layout> {
     let level = |l| ZstdLevel::try_new(l).expect("a valid zstd level");
+    if grid == Grid::Default {
+        return vec![Layout {
+            codec: Compression::ZSTD(level(3)),
+            dictionary: true,
+            row_group_rows: sample.today_row_group_rows,
+        }];
+    }
     let codecs = [
         Compression::UNCOMPRESSED,
         Compression::SNAPPY,

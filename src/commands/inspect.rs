@@ -1,22 +1,62 @@
-//! `prepcost inspect`: a dataset's layout and storage bill from its footers, what a reader of
-//! some columns fetches, and (with `--what-if`) what other layouts would cost.
+//! `prepcost inspect`: a dataset's layout and storage bill from its footers (or, for JSONL
+//! and CSV, from reading it), what a reader of some columns fetches, and what other layouts
+//! would cost.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::config::InspectConfig;
+use crate::config::{InspectConfig, WhatIfSettings};
 use crate::dataset::Dataset;
-use crate::error::Result;
-use crate::layout;
-use crate::report::SCHEMA_VERSION;
-use crate::report::inspect::{InspectReport, InspectRun, InspectSource, StorageCost};
-use crate::{storage, whatif};
+use crate::error::{Error, Result};
+use crate::layout::{self, Layout};
+use crate::report::inspect::{
+    FileLayout, InspectReport, InspectRun, InspectSource, LayoutTotals, RowGroupDistribution,
+    StorageCost, Warning,
+};
+use crate::report::{SCHEMA_VERSION, usd};
+use crate::storage::{self, Location};
+use crate::textfiles::{self, TextDataset};
+use crate::whatif::{self, Grid, Outcome};
 
 /// Runs `inspect` and returns its report.
 pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
     let started = Instant::now();
     let location = storage::resolve(&config.source)?;
-    let requests = std::sync::Arc::clone(&location.requests);
-    let dataset = Dataset::open_with(location, None, config.on_error).await?;
+    let requests = Arc::clone(&location.requests);
+    let text_object = location.is_object
+        && location
+            .path
+            .filename()
+            .and_then(textfiles::classify)
+            .is_some();
+    let mut report = if text_object {
+        inspect_text(config, location).await?
+    } else {
+        match Dataset::open_with(location.clone(), None, config.on_error).await {
+            Ok(dataset) => inspect_parquet(config, dataset).await?,
+            Err(no_parquet @ Error::NoDataFiles { .. }) => {
+                if textfiles::find(&location).await?.is_none() {
+                    return Err(match no_parquet {
+                        Error::NoDataFiles { path, .. } => Error::NoDataFiles {
+                            path,
+                            looked_for: "*.parquet, *.jsonl, *.ndjson, *.json, *.csv, *.tsv, \
+                                         optionally .gz, .zst, .bz2 or .xz"
+                                .into(),
+                        },
+                        other => other,
+                    });
+                }
+                inspect_text(config, location).await?
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    report.requests = requests.snapshot();
+    report.run.wall_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+async fn inspect_parquet(config: &InspectConfig, dataset: Dataset) -> Result<InspectReport> {
     let layout = layout::analyse(&dataset, &config.pricing);
     let projection = config
         .columns
@@ -25,17 +65,143 @@ pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
         .transpose()?;
     let what_if = match &config.what_if {
         Some(settings) => {
-            Some(whatif::measure(&dataset, settings, layout.totals.storage_usd_per_month).await?)
+            let sample = whatif::sample_parquet(&dataset, settings).await?;
+            let today = layout.totals.storage_usd_per_month;
+            Some(whatif::measure(sample, Grid::Full, settings.min_decode_mb_per_s, today).await?)
         }
         None => None,
     };
-    Ok(InspectReport {
+    let mut report = report(config, "parquet", layout, what_if);
+    report.projection = projection;
+    report.skipped = dataset.skipped;
+    Ok(report)
+}
+
+async fn inspect_text(config: &InspectConfig, location: Location) -> Result<InspectReport> {
+    if config.columns.is_some() {
+        return Err(Error::Usage(format!(
+            "{}: --columns needs a Parquet source; JSONL and CSV store whole rows, so a \
+             reader fetches every byte",
+            config.source
+        )));
+    }
+    let (format, files) = match textfiles::find(&location).await? {
+        Some(found) => found,
+        None => {
+            return Err(Error::NoDataFiles {
+                path: config.source.clone(),
+                looked_for: "*.jsonl, *.csv".into(),
+            });
+        }
+    };
+    let settings = config.what_if.unwrap_or(WhatIfSettings {
+        sample_row_groups: WhatIfSettings::DEFAULT_SAMPLE_ROW_GROUPS,
+        sample_size: WhatIfSettings::DEFAULT_SAMPLE_SIZE,
+        min_decode_mb_per_s: WhatIfSettings::DEFAULT_MIN_DECODE_MB_PER_S,
+    });
+    let text = textfiles::read(
+        &location,
+        format,
+        files,
+        settings.sample_size,
+        config.on_error,
+    )
+    .await?;
+    let TextDataset {
+        format,
+        files,
+        skipped,
+        summary,
+        sample,
+    } = text;
+    let file_bytes: u64 = files.iter().map(|f| f.bytes).sum();
+    let totals = LayoutTotals {
+        files: files.len() as u64,
+        rows: summary.rows,
+        row_groups: 0,
+        file_bytes,
+        compressed_bytes: file_bytes,
+        uncompressed_bytes: summary.decompressed_bytes,
+        storage_usd_per_month: config.pricing.storage_usd_per_month(file_bytes),
+    };
+    // Converting to Parquet is always estimated; --what-if measures every layout.
+    let grid = if config.what_if.is_some() {
+        Grid::Full
+    } else {
+        Grid::Default
+    };
+    let outcome = whatif::measure(
+        sample,
+        grid,
+        settings.min_decode_mb_per_s,
+        totals.storage_usd_per_month,
+    )
+    .await?;
+    let mut warnings = Vec::new();
+    if let Some(best) = &outcome.recommendation {
+        warnings.push(Warning {
+            kind: "row_format",
+            message: format!(
+                "stored as {} ({} compression): as Parquet ({}) it would take {:.0}% of the \
+                 space ({}/month {}), and loaders could read single columns",
+                format.name(),
+                summary.compression,
+                best.layout,
+                best.size_ratio * 100.0,
+                usd(best.saves_usd_per_month.abs()),
+                if best.saves_usd_per_month >= 0.0 {
+                    "less"
+                } else {
+                    "more"
+                }
+            ),
+            files: vec![],
+            columns: vec![],
+        });
+    }
+    let layout = Layout {
+        totals,
+        columns: vec![],
+        files: files
+            .into_iter()
+            .map(|f| FileLayout {
+                path: f.display,
+                rows: f.rows,
+                row_groups: 0,
+                file_bytes: f.bytes,
+                compressed_bytes: f.bytes,
+                uncompressed_bytes: f.decompressed_bytes,
+                created_by: None,
+                columns: vec![],
+            })
+            .collect(),
+        row_groups: RowGroupDistribution::default(),
+        warnings,
+    };
+    let what_if = Some(outcome);
+    let mut report = report(config, format.name(), layout, what_if);
+    report.source.text_files = Some(summary);
+    report.skipped = skipped;
+    if config.what_if.is_none() {
+        // Only the estimate was measured: it is the recommendation, not a what-if table.
+        report.what_if = None;
+    }
+    Ok(report)
+}
+
+fn report(
+    config: &InspectConfig,
+    format: &'static str,
+    layout: Layout,
+    what_if: Option<Outcome>,
+) -> InspectReport {
+    InspectReport {
         schema_version: SCHEMA_VERSION,
         command: "inspect",
         prepcost_version: env!("CARGO_PKG_VERSION"),
         source: InspectSource {
             uri: config.source.clone(),
-            format: "parquet",
+            format,
             text_files: None,
         },
         cost: StorageCost {
@@ -46,14 +212,12 @@ pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
         columns: layout.columns,
         files: layout.files,
         row_groups: layout.row_groups,
-        projection,
+        projection: None,
         warnings: layout.warnings,
-        skipped: dataset.skipped,
+        skipped: vec![],
         recommendation: what_if.as_ref().and_then(|w| w.recommendation.clone()),
         what_if: what_if.map(|w| w.layouts),
-        requests: requests.snapshot(),
-        run: InspectRun {
-            wall_seconds: started.elapsed().as_secs_f64(),
-        },
-    })
+        requests: Default::default(),
+        run: InspectRun { wall_seconds: 0.0 },
+    }
 }

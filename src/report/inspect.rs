@@ -210,8 +210,9 @@ pub struct SampleSummary {
 /// A JSONL or CSV source, read in full.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TextFilesSummary {
-    /// `none`, `gzip` or `zstd`, per the file names.
-    pub compression: &'static str,
+    /// `none`, `gzip`, `zstd`, `bzip2` or `xz`, per the file names (comma-separated when
+    /// files differ).
+    pub compression: String,
     pub rows: u64,
     /// Top-level columns with their Arrow types, as inferred.
     pub columns: Vec<TextColumn>,

@@ -4,7 +4,7 @@
 pub mod inspect;
 mod json;
 mod table;
-pub use table::count;
+pub use table::{count, usd};
 mod table_inspect;
 
 use std::fmt;

@@ -190,7 +190,7 @@ pub(super) fn seconds(s: f64) -> String {
 
 /// Dollars: cents for amounts of a dollar or more, three significant digits below;
 /// negative amounts with a leading minus.
-pub(super) fn usd(amount: f64) -> String {
+pub fn usd(amount: f64) -> String {
     if amount < 0.0 {
         return format!("-{}", usd(-amount));
     }

@@ -18,11 +18,15 @@ pub fn render(report: &InspectReport) -> String {
         "prepcost inspect · {} ({})\n",
         report.source.uri, report.source.format
     ));
+    let row_groups = if report.source.text_files.is_some() {
+        String::new()
+    } else {
+        format!(" · {} row groups", count(totals.row_groups))
+    };
     out.push_str(&format!(
-        "{} files · {} rows · {} row groups · {} on storage ({} uncompressed) · {}/month at ${}/GB-month\n",
+        "{} files · {} rows{row_groups} · {} on storage ({} uncompressed) · {}/month at ${}/GB-month\n",
         count(totals.files),
         count(totals.rows),
-        count(totals.row_groups),
         format_size(totals.file_bytes),
         format_size(totals.uncompressed_bytes),
         usd(totals.storage_usd_per_month),
@@ -53,7 +57,21 @@ pub fn render(report: &InspectReport) -> String {
         ));
     }
 
-    if !report.files.is_empty() {
+    if report.source.text_files.is_some() {
+        let mut files = table(&["file", "rows", "size", "decompressed"]);
+        for f in report.files.iter().take(FILES_SHOWN) {
+            files.add_row(vec![
+                f.path.clone(),
+                count(f.rows),
+                format_size(f.file_bytes),
+                format_size(f.uncompressed_bytes),
+            ]);
+        }
+        right_align_numbers(&mut files, 1);
+        out.push_str(&format!("Files\n{files}\n"));
+        more_files(&mut out, report.files.len());
+        out.push('\n');
+    } else if !report.files.is_empty() {
         let mut files = table(&[
             "file",
             "rows",
@@ -74,12 +92,7 @@ pub fn render(report: &InspectReport) -> String {
         }
         right_align_numbers(&mut files, 1);
         out.push_str(&format!("Files\n{files}\n"));
-        if report.files.len() > FILES_SHOWN {
-            out.push_str(&format!(
-                "… and {} more files (--format json lists them all)\n",
-                report.files.len() - FILES_SHOWN
-            ));
-        }
+        more_files(&mut out, report.files.len());
         let rg = &report.row_groups;
         out.push_str(&format!(
             "Row groups: {} · rows min {} / median {} / max {} · compressed min {} / median {} / max {}\n\n",
@@ -129,10 +142,14 @@ pub fn render(report: &InspectReport) -> String {
         right_align_numbers(&mut what_if, 1);
         out.push_str(&format!("What if (re-encoded sample)\n{what_if}\n"));
         if let Some(r) = &report.recommendation {
+            let from = if r.sample.row_groups > 0 {
+                format!("{} row groups", count(r.sample.row_groups))
+            } else {
+                "the start of the dataset".to_string()
+            };
             out.push_str(&format!(
-                "Sample: {} rows from {} row groups, {} today, {} decoded\n",
+                "Sample: {} rows from {from}, {} today, {} decoded\n",
                 count(r.sample.rows),
-                count(r.sample.row_groups),
                 format_size(r.sample.bytes),
                 format_size(r.sample.decoded_bytes),
             ));
@@ -164,6 +181,15 @@ pub fn render(report: &InspectReport) -> String {
         seconds(report.run.wall_seconds)
     ));
     out
+}
+
+fn more_files(out: &mut String, files: usize) {
+    if files > FILES_SHOWN {
+        out.push_str(&format!(
+            "… and {} more files (--format json lists them all)\n",
+            files - FILES_SHOWN
+        ));
+    }
 }
 
 fn columns_table(columns: &[ColumnLayout]) -> comfy_table::Table {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::parsers::CompressionTypeVariant;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
@@ -444,4 +445,116 @@ async fn a_thousand_files_are_inspected_from_their_footers_alone() {
         requests.bytes_in
     );
     assert_eq!(requests.put + requests.delete + requests.copy, 0);
+}
+
+/// Writes sample-data/fortunes_zh.parquet as JSONL or CSV, compressed or not, with
+/// DataFusion's writers; returns the bytes written and the file's rows.
+async fn fortunes_zh_as(path: &std::path::Path, compression: CompressionTypeVariant) -> u64 {
+    use datafusion::config::{CsvOptions, JsonOptions};
+    use datafusion::dataframe::DataFrameWriteOptions;
+    use datafusion::prelude::{ParquetReadOptions, SessionContext};
+    let ctx = SessionContext::new();
+    let df = ctx
+        .read_parquet(
+            repo_str("sample-data/fortunes_zh.parquet"),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .unwrap();
+    let rows = df.clone().count().await.unwrap() as u64;
+    let target = path.to_str().unwrap();
+    let single = DataFrameWriteOptions::new().with_single_file_output(true);
+    if target.contains(".jsonl") {
+        let options = JsonOptions {
+            compression,
+            ..JsonOptions::default()
+        };
+        df.write_json(target, single, Some(options)).await.unwrap();
+    } else {
+        let options = CsvOptions::default()
+            .with_compression(compression)
+            .with_has_header(true);
+        df.write_csv(target, single, Some(options)).await.unwrap();
+    }
+    assert!(path.is_file(), "{target} written as one file");
+    rows
+}
+
+#[tokio::test]
+async fn jsonl_and_csv_sources_report_rows_columns_and_the_parquet_estimate() {
+    use CompressionTypeVariant::{GZIP, UNCOMPRESSED, ZSTD};
+    let dir = tempfile::tempdir().unwrap();
+    let plain_size = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().len();
+    let files = [
+        ("zh.jsonl", UNCOMPRESSED, "jsonl", "none", "zh.jsonl"),
+        ("zh.jsonl.zst", ZSTD, "jsonl", "zstd", "zh.jsonl"),
+        ("zh.csv", UNCOMPRESSED, "csv", "none", "zh.csv"),
+        ("zh.csv.gz", GZIP, "csv", "gzip", "zh.csv"),
+    ];
+    for (name, compression, format, compression_name, plain) in files {
+        let path = dir.path().join(name);
+        let rows = fortunes_zh_as(&path, compression).await;
+        let report = inspect_json(&[path.to_str().unwrap()]);
+        assert_eq!(report["source"]["format"], format, "{name}");
+        let text = &report["source"]["text_files"];
+        assert_eq!(text["compression"], compression_name, "{name}");
+        assert_eq!(text["rows"], rows, "{name}");
+        assert_eq!(report["totals"]["rows"], rows, "{name}");
+        assert_eq!(report["totals"]["file_bytes"], plain_size(name), "{name}");
+        assert_eq!(text["decompressed_bytes"], plain_size(plain), "{name}");
+        let columns: Vec<&str> = text["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            columns.contains(&"text") && columns.contains(&"id"),
+            "{name}: {columns:?}"
+        );
+        // What Parquet would take, measured without --what-if; the table only with it.
+        let estimate = &report["recommendation"];
+        assert!(
+            estimate["layout"].as_str().unwrap().starts_with("zstd(3)"),
+            "{name}"
+        );
+        assert_eq!(estimate["sample"]["rows"], rows, "{name}");
+        assert!(report.get("what_if").is_none());
+        if compression == UNCOMPRESSED {
+            assert!(estimate["size_ratio"].as_f64().unwrap() < 0.5, "{name}");
+        }
+        let warnings = report["warnings"].as_array().unwrap();
+        assert!(warnings.iter().any(|w| w["kind"] == "row_format"));
+    }
+    let rows = fortunes_zh_as(&dir.path().join("again.jsonl"), UNCOMPRESSED).await;
+    std::fs::remove_file(dir.path().join("again.jsonl")).unwrap();
+    let with_grid = inspect_json(&[dir.path().join("zh.csv").to_str().unwrap(), "--what-if"]);
+    assert_eq!(with_grid["what_if"].as_array().unwrap().len(), 18);
+
+    // A directory of them; a corrupt one fails the run, or is skipped on request.
+    assert_error(
+        &prepcost(&["inspect", dir.path().to_str().unwrap(), "--columns", "text"]),
+        &["--columns needs a Parquet source"],
+    );
+    std::fs::write(dir.path().join("broken.csv.gz"), b"\x1f\x8b\x08\x00garbage").unwrap();
+    assert_error(
+        &prepcost(&["inspect", dir.path().to_str().unwrap()]),
+        &["broken.csv.gz", "reading it as gzip csv"],
+    );
+    let report = inspect_json(&[dir.path().to_str().unwrap(), "--on-error", "skip"]);
+    assert_eq!(report["totals"]["files"], 2, "the two CSV files");
+    assert_eq!(report["totals"]["rows"], 2 * rows);
+    assert!(
+        report["skipped"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("broken.csv.gz")
+    );
+    // An unterminated quote is an error, not a miscount.
+    let bad = dir.path().join("open.csv");
+    std::fs::write(&bad, b"a,b\n1,\"never closed\n").unwrap();
+    assert_error(
+        &prepcost(&["inspect", bad.to_str().unwrap()]),
+        &["open.csv", "ends inside a quoted CSV field"],
+    );
 }
