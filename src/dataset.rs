@@ -89,8 +89,24 @@ impl Dataset {
         on_error: OnError,
     ) -> Result<Self> {
         let objects = data_files(&location).await?;
+        // Each footer is read and decoded on its own task, so that decoding spreads over the
+        // runtime's threads rather than running on the one that awaits them all.
         let outcomes: Vec<Result<DataFile>> = futures::stream::iter(objects)
-            .map(|object| read_footer(&location, object, cache.clone()))
+            .map(|object| {
+                let location = location.clone();
+                let cache = cache.clone();
+                let display = location.show(&object.location);
+                async move {
+                    tokio::spawn(async move { read_footer(&location, object, cache).await })
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(Error::SourceFile {
+                                path: display,
+                                message: format!("reading its footer failed: {e}"),
+                            })
+                        })
+                }
+            })
             .buffered(FOOTER_CONCURRENCY)
             .collect()
             .await;

@@ -56,8 +56,8 @@ pub fn analyse(dataset: &Dataset, pricing: &Pricing) -> Layout {
     let mut files = Vec::with_capacity(dataset.files.len());
     let mut row_group_rows = Vec::new();
     let mut row_group_bytes = Vec::new();
-    for file in &dataset.files {
-        let sums = file_columns(file);
+    let per_file = parallel_map(&dataset.files, file_columns);
+    for (file, sums) in dataset.files.iter().zip(per_file) {
         for row_group in file.metadata.row_groups() {
             row_group_rows.push(u64::try_from(row_group.num_rows()).unwrap_or(0));
             row_group_bytes.push(row_group.columns().iter().map(chunk_compressed).sum());
@@ -111,7 +111,7 @@ pub fn analyse(dataset: &Dataset, pricing: &Pricing) -> Layout {
         .map(|c| c.to_layout(totals.compressed_bytes, pricing))
         .collect();
     // Largest first; ties in schema order (the sort is stable).
-    columns.sort_by(|a, b| b.compressed_bytes.cmp(&a.compressed_bytes));
+    columns.sort_by_key(|c| std::cmp::Reverse(c.compressed_bytes));
 
     let row_groups = RowGroupDistribution {
         count: row_group_rows.len() as u64,
@@ -270,6 +270,25 @@ impl ColumnSums {
             storage_usd_per_month: pricing.storage_usd_per_month(self.compressed),
         }
     }
+}
+
+/// `f` of every item, in order, computed on all cores.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = crate::resources::cores().clamp(1, items.len().max(1));
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// The leaf columns of one file, in schema order, summed over its row groups, with min and
