@@ -1,7 +1,6 @@
 //! A dataset: its data files in source order and what their Parquet footers say — rows, row
 //! groups, per-column sizes and codecs — read from the footers alone, never from data pages.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -14,7 +13,6 @@ use object_store::ObjectMeta;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::report::{ColumnStorage, StorageReport};
 use crate::storage::{self, Location};
 
 /// File name endings read as Parquet when a directory is given (compared case-insensitively).
@@ -150,62 +148,6 @@ impl Dataset {
     /// Rows in the dataset, from the footers.
     pub fn rows(&self) -> u64 {
         self.files.iter().map(DataFile::rows).sum()
-    }
-
-    /// Storage figures summed over all files and row groups.
-    pub fn storage(&self) -> StorageReport {
-        #[derive(Default)]
-        struct Sums {
-            physical_type: String,
-            compressed: u64,
-            uncompressed: u64,
-            codecs: BTreeSet<&'static str>,
-        }
-        let mut columns: BTreeMap<String, Sums> = BTreeMap::new();
-        let mut order: Vec<String> = Vec::new();
-        let mut row_groups = 0;
-        for file in &self.files {
-            for row_group in file.metadata.row_groups() {
-                row_groups += 1;
-                for column in row_group.columns() {
-                    let name = column.column_descr().path().string();
-                    let sums = columns.entry(name.clone()).or_insert_with(|| {
-                        order.push(name);
-                        Sums {
-                            physical_type: column.column_type().to_string(),
-                            ..Sums::default()
-                        }
-                    });
-                    sums.compressed += u64::try_from(column.compressed_size()).unwrap_or(0);
-                    sums.uncompressed += u64::try_from(column.uncompressed_size()).unwrap_or(0);
-                    sums.codecs.insert(codec_name(column.compression()));
-                }
-            }
-        }
-        let columns: Vec<ColumnStorage> = order
-            .into_iter()
-            .map(|name| {
-                let sums = columns
-                    .remove(&name)
-                    .expect("every ordered column has sums");
-                ColumnStorage {
-                    name,
-                    physical_type: sums.physical_type,
-                    compressed_bytes: sums.compressed,
-                    uncompressed_bytes: sums.uncompressed,
-                    codecs: sums.codecs.into_iter().map(String::from).collect(),
-                }
-            })
-            .collect();
-        StorageReport {
-            files: self.files.len() as u64,
-            rows: self.rows(),
-            row_groups,
-            file_bytes: self.files.iter().map(|f| f.object.size).sum(),
-            compressed_bytes: columns.iter().map(|c| c.compressed_bytes).sum(),
-            uncompressed_bytes: columns.iter().map(|c| c.uncompressed_bytes).sum(),
-            columns,
-        }
     }
 }
 

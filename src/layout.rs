@@ -18,7 +18,7 @@ use crate::memory::format_size;
 use crate::report::inspect::{
     ColumnLayout, FileLayout, LayoutTotals, Projection, RowGroupDistribution, Spread, Warning,
 };
-use crate::report::ratio;
+use crate::report::{ColumnStorage, StorageReport, ratio};
 
 /// Row groups smaller than this (compressed) and with fewer than [`SMALL_ROW_GROUP_ROWS`]
 /// rows are "small": every one costs a request per column on object storage and a seek.
@@ -47,6 +47,32 @@ pub struct Layout {
     pub files: Vec<FileLayout>,
     pub row_groups: RowGroupDistribution,
     pub warnings: Vec<Warning>,
+}
+
+impl Layout {
+    /// The storage figures `profile` reports, columns largest first.
+    pub fn storage_report(&self) -> StorageReport {
+        let totals = &self.totals;
+        StorageReport {
+            files: totals.files,
+            rows: totals.rows,
+            row_groups: totals.row_groups,
+            file_bytes: totals.file_bytes,
+            compressed_bytes: totals.compressed_bytes,
+            uncompressed_bytes: totals.uncompressed_bytes,
+            columns: self
+                .columns
+                .iter()
+                .map(|c| ColumnStorage {
+                    name: c.path.clone(),
+                    physical_type: c.physical_type.clone(),
+                    compressed_bytes: c.compressed_bytes,
+                    uncompressed_bytes: c.uncompressed_bytes,
+                    codecs: c.codec.split(',').map(str::to_string).collect(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Reads the layout of `dataset` from its footers and prices it.

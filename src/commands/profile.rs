@@ -15,7 +15,7 @@ use crate::report::{
 };
 use crate::session::Session;
 use crate::stages::{self, Stage};
-use crate::{output, resources, scan, storage};
+use crate::{layout, output, resources, scan, storage};
 
 /// Runs `profile` and returns its report.
 pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
@@ -34,7 +34,7 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         .cache_manager
         .get_file_metadata_cache();
     let dataset = Dataset::open(location, cache).await?;
-    let storage = dataset.storage();
+    let storage = layout::analyse(&dataset, &config.pricing).storage_report();
 
     progress.step(&format!(
         "scanning {} ({} rows)",
