@@ -124,19 +124,7 @@ impl Dataset {
             }
         }
         if files.is_empty() {
-            let first = skipped.first().cloned().unwrap_or(SkippedFile {
-                path: location.display.clone(),
-                reason: "no data files".into(),
-            });
-            return Err(Error::SourceFile {
-                path: location.display.clone(),
-                message: format!(
-                    "none of its {} files is readable (first: {}: {})",
-                    skipped.len(),
-                    first.path,
-                    first.reason
-                ),
-            });
+            return Err(none_readable(&location, &skipped));
         }
         Ok(Dataset {
             location,
@@ -148,6 +136,21 @@ impl Dataset {
     /// Rows in the dataset, from the footers.
     pub fn rows(&self) -> u64 {
         self.files.iter().map(DataFile::rows).sum()
+    }
+}
+
+/// The error when every file of a dataset was skipped: how many, and the first reason.
+pub fn none_readable(location: &Location, skipped: &[SkippedFile]) -> Error {
+    let first = skipped
+        .first()
+        .map(|s| format!("{}: {}", s.path, s.reason))
+        .unwrap_or_else(|| "no data files".into());
+    Error::SourceFile {
+        path: location.display.clone(),
+        message: format!(
+            "none of its {} files is readable (first: {first})",
+            skipped.len()
+        ),
     }
 }
 
@@ -192,20 +195,14 @@ async fn data_files(location: &Location) -> Result<Vec<ObjectMeta>> {
     if location.is_object {
         return Ok(objects);
     }
-    let prefix_parts = location.path.parts().count();
     let files: Vec<ObjectMeta> = objects
         .into_iter()
         .filter(|o| {
-            let visible = o
-                .location
-                .parts()
-                .skip(prefix_parts)
-                .all(|p| !p.as_ref().starts_with('.') && !p.as_ref().starts_with('_'));
             let parquet = o
                 .location
                 .extension()
                 .is_some_and(|e| PARQUET_EXTENSIONS.iter().any(|p| p.eq_ignore_ascii_case(e)));
-            visible && parquet
+            parquet && !location.is_hidden(&o.location)
         })
         .collect();
     if files.is_empty() {

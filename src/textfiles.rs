@@ -15,7 +15,7 @@ use datafusion::error::DataFusionError;
 use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectMeta, ObjectStoreExt};
 
-use crate::dataset::{OnError, SkippedFile};
+use crate::dataset::{OnError, SkippedFile, none_readable};
 use crate::error::{Error, Result};
 use crate::report::inspect::{SampleSummary, TextColumn, TextFilesSummary};
 use crate::report::ratio;
@@ -127,20 +127,13 @@ pub async fn find(
     location: &Location,
 ) -> Result<Option<(TextFormat, Vec<(ObjectMeta, Compression)>)>> {
     let objects = storage::list(location).await?;
-    let prefix_parts = location.path.parts().count();
     let mut format = None;
     let mut files = Vec::new();
     for object in objects {
-        let hidden = !location.is_object
-            && object
-                .location
-                .parts()
-                .skip(prefix_parts)
-                .any(|p| p.as_ref().starts_with('.') || p.as_ref().starts_with('_'));
         let Some((f, compression)) = object.location.filename().and_then(classify) else {
             continue;
         };
-        if hidden {
+        if location.is_hidden(&object.location) {
             continue;
         }
         match format {
@@ -194,17 +187,7 @@ pub async fn read(
         }
     }
     if facts.is_empty() {
-        return Err(Error::SourceFile {
-            path: location.display.clone(),
-            message: format!(
-                "none of its {} files is readable (first: {})",
-                skipped.len(),
-                skipped
-                    .first()
-                    .map(|s| format!("{}: {}", s.path, s.reason))
-                    .unwrap_or_default()
-            ),
-        });
+        return Err(none_readable(location, &skipped));
     }
     let first = &facts[0].display;
     let (schema, batches) =

@@ -43,7 +43,6 @@ const OTHER_ROW_GROUP_ROWS: [u64; 2] = [122_880, 1_048_576];
 pub struct Outcome {
     pub layouts: Vec<WhatIfLayout>,
     pub recommendation: Option<Recommendation>,
-    pub sample: SampleSummary,
 }
 
 /// Which layouts to measure.
@@ -63,7 +62,6 @@ pub async fn measure(
     min_decode_mb_per_s: f64,
     today_usd_per_month: f64,
 ) -> Result<Outcome> {
-    let min_decode = min_decode_mb_per_s;
     let summary = sample.summary.clone();
     let layouts = tokio::task::spawn_blocking(move || {
         layouts(&sample, grid)
@@ -93,7 +91,7 @@ pub async fn measure(
                 decode_mb_per_s,
                 projected_usd_per_month: projected,
                 saves_usd_per_month: today_usd_per_month - projected,
-                fast_enough: decode_mb_per_s >= min_decode,
+                fast_enough: decode_mb_per_s >= min_decode_mb_per_s,
             }
         })
         .collect();
@@ -111,13 +109,12 @@ pub async fn measure(
             saves_usd_per_month: best.saves_usd_per_month,
             size_ratio: best.size_ratio,
             decode_mb_per_s: best.decode_mb_per_s,
-            min_decode_mb_per_s: min_decode,
+            min_decode_mb_per_s,
             sample: summary.clone(),
         });
     Ok(Outcome {
         layouts,
         recommendation,
-        sample: summary,
     })
 }
 

@@ -15,8 +15,9 @@ use crate::report::inspect::{
 };
 use crate::report::{SCHEMA_VERSION, usd};
 use crate::storage::{self, Location};
-use crate::textfiles::{self, TextDataset};
+use crate::textfiles::{self, Compression, TextDataset, TextFormat};
 use crate::whatif::{self, Grid, Outcome};
+use object_store::ObjectMeta;
 
 /// Runs `inspect` and returns its report.
 pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
@@ -29,27 +30,28 @@ pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
             .filename()
             .and_then(textfiles::classify)
             .is_some();
-    let mut report = if text_object {
-        inspect_text(config, location).await?
+    let parquet = if text_object {
+        None
     } else {
         match Dataset::open_with(location.clone(), None, config.on_error).await {
-            Ok(dataset) => inspect_parquet(config, dataset).await?,
-            Err(no_parquet @ Error::NoDataFiles { .. }) => {
-                if textfiles::find(&location).await?.is_none() {
-                    return Err(match no_parquet {
-                        Error::NoDataFiles { path, .. } => Error::NoDataFiles {
-                            path,
-                            looked_for: "*.parquet, *.jsonl, *.ndjson, *.json, *.csv, *.tsv, \
-                                         optionally .gz, .zst, .bz2 or .xz"
-                                .into(),
-                        },
-                        other => other,
-                    });
-                }
-                inspect_text(config, location).await?
-            }
+            Ok(dataset) => Some(dataset),
+            Err(Error::NoDataFiles { .. }) => None,
             Err(e) => return Err(e),
         }
+    };
+    let mut report = match parquet {
+        Some(dataset) => inspect_parquet(config, dataset).await?,
+        None => match textfiles::find(&location).await? {
+            Some(found) => inspect_text(config, &location, found).await?,
+            None => {
+                return Err(Error::NoDataFiles {
+                    path: location.display.clone(),
+                    looked_for: "*.parquet, *.jsonl, *.ndjson, *.json, *.csv, *.tsv, \
+                                 optionally .gz, .zst, .bz2 or .xz"
+                        .into(),
+                });
+            }
+        },
     };
     report.requests = requests.snapshot();
     report.run.wall_seconds = started.elapsed().as_secs_f64();
@@ -77,7 +79,11 @@ async fn inspect_parquet(config: &InspectConfig, dataset: Dataset) -> Result<Ins
     Ok(report)
 }
 
-async fn inspect_text(config: &InspectConfig, location: Location) -> Result<InspectReport> {
+async fn inspect_text(
+    config: &InspectConfig,
+    location: &Location,
+    (format, files): (TextFormat, Vec<(ObjectMeta, Compression)>),
+) -> Result<InspectReport> {
     if config.columns.is_some() {
         return Err(Error::Usage(format!(
             "{}: --columns needs a Parquet source; JSONL and CSV store whole rows, so a \
@@ -85,22 +91,13 @@ async fn inspect_text(config: &InspectConfig, location: Location) -> Result<Insp
             config.source
         )));
     }
-    let (format, files) = match textfiles::find(&location).await? {
-        Some(found) => found,
-        None => {
-            return Err(Error::NoDataFiles {
-                path: config.source.clone(),
-                looked_for: "*.jsonl, *.csv".into(),
-            });
-        }
-    };
     let settings = config.what_if.unwrap_or(WhatIfSettings {
         sample_row_groups: WhatIfSettings::DEFAULT_SAMPLE_ROW_GROUPS,
         sample_size: WhatIfSettings::DEFAULT_SAMPLE_SIZE,
         min_decode_mb_per_s: WhatIfSettings::DEFAULT_MIN_DECODE_MB_PER_S,
     });
     let text = textfiles::read(
-        &location,
+        location,
         format,
         files,
         settings.sample_size,

@@ -282,25 +282,6 @@ impl MultipartUpload for InstrumentedUpload {
     }
 }
 
-/// The difference between two snapshots of one counter: what happened in between.
-pub fn since(before: &RequestStats, after: &RequestStats) -> RequestStats {
-    RequestStats {
-        get: after.get - before.get,
-        ranged_get: after.ranged_get - before.ranged_get,
-        head: after.head - before.head,
-        list: after.list - before.list,
-        put: after.put - before.put,
-        multipart_parts: after.multipart_parts - before.multipart_parts,
-        delete: after.delete - before.delete,
-        copy: after.copy - before.copy,
-        bytes_in: after.bytes_in - before.bytes_in,
-        bytes_out: after.bytes_out - before.bytes_out,
-        retries: after.retries - before.retries,
-        // Latencies are not kept per interval.
-        latency_s: after.latency_s.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

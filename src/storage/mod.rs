@@ -49,6 +49,18 @@ impl Location {
     }
 }
 
+impl Location {
+    /// True for objects below a prefix whose path under it has a part starting with `.` or
+    /// `_` (hidden files, `_SUCCESS` markers, staging folders): they are not data.
+    pub fn is_hidden(&self, object: &ObjectPath) -> bool {
+        !self.is_object
+            && object
+                .parts()
+                .skip(self.path.parts().count())
+                .any(|p| p.as_ref().starts_with('.') || p.as_ref().starts_with('_'))
+    }
+}
+
 /// The URL local sources are registered under in a session. It is not `file://`, so that
 /// only reads of the source go through the instrumented store, not those of temporary files.
 fn local_source_url() -> ObjectStoreUrl {
