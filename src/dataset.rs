@@ -89,25 +89,30 @@ impl Dataset {
         let objects = data_files(&location).await?;
         // Each footer is read and decoded on its own task, so that decoding spreads over the
         // runtime's threads rather than running on the one that awaits them all.
+        let shared = Arc::new(location);
         let outcomes: Vec<Result<DataFile>> = futures::stream::iter(objects)
             .map(|object| {
-                let location = location.clone();
+                let location = Arc::clone(&shared);
                 let cache = cache.clone();
                 let display = location.show(&object.location);
                 async move {
-                    tokio::spawn(async move { read_footer(&location, object, cache).await })
-                        .await
-                        .unwrap_or_else(|e| {
-                            Err(Error::SourceFile {
-                                path: display,
-                                message: format!("reading its footer failed: {e}"),
-                            })
+                    let failed = display.clone();
+                    tokio::spawn(
+                        async move { read_footer(&location, object, display, cache).await },
+                    )
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(Error::SourceFile {
+                            path: failed,
+                            message: format!("reading its footer failed: {e}"),
                         })
+                    })
                 }
             })
             .buffered(FOOTER_CONCURRENCY)
             .collect()
             .await;
+        let location = Arc::unwrap_or_clone(shared);
         let mut files = Vec::with_capacity(outcomes.len());
         let mut skipped = Vec::new();
         for outcome in outcomes {
@@ -159,9 +164,9 @@ pub fn none_readable(location: &Location, skipped: &[SkippedFile]) -> Error {
 async fn read_footer(
     location: &Location,
     object: ObjectMeta,
+    display: String,
     cache: Option<Arc<FileMetadataCache>>,
 ) -> Result<DataFile> {
-    let display = location.show(&object.location);
     let reader = DFParquetMetadata::new(location.store.as_ref(), &object)
         .with_metadata_size_hint(Some(FOOTER_READ_HINT))
         .with_file_metadata_cache(cache)

@@ -1,22 +1,29 @@
 //! A dataset's physical layout as its Parquet footers describe it — per file, per column and
 //! per row group — and the warnings a data engineer acts on. Footers only, no data pages.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::ScalarValue;
 use datafusion::parquet::arrow::arrow_reader::statistics::StatisticsConverter;
-use datafusion::parquet::arrow::parquet_to_arrow_schema;
-use datafusion::parquet::basic::{ConvertedType, Encoding, LogicalType, TimeUnit};
-use datafusion::parquet::file::metadata::ColumnChunkMetaData;
-use datafusion::parquet::schema::types::ColumnDescriptor;
+use datafusion::parquet::arrow::{ARROW_SCHEMA_META_KEY, parquet_to_arrow_schema};
+use datafusion::parquet::basic::{
+    ConvertedType, Encoding, LogicalType, TimeUnit, Type as PhysicalType,
+};
+use datafusion::parquet::file::metadata::{ColumnChunkMetaData, KeyValue};
+use datafusion::parquet::schema::types::{ColumnDescriptor, SchemaDescPtr};
 
 use crate::cost::Pricing;
 use crate::dataset::{DataFile, Dataset, codec_name};
 use crate::error::{Error, Result};
 use crate::memory::format_size;
 use crate::report::inspect::{
-    ColumnLayout, FileLayout, LayoutTotals, Projection, RowGroupDistribution, Spread, Warning,
+    ColumnLayout, FileColumn, FileLayout, LayoutTotals, Projection, RowGroupDistribution, Spread,
+    Warning,
 };
 use crate::report::{ColumnStorage, StorageReport, ratio};
 
@@ -65,7 +72,7 @@ impl Layout {
                 .iter()
                 .map(|c| ColumnStorage {
                     name: c.path.clone(),
-                    physical_type: c.physical_type.clone(),
+                    physical_type: c.physical_type.to_string(),
                     compressed_bytes: c.compressed_bytes,
                     uncompressed_bytes: c.uncompressed_bytes,
                     codecs: c.codec.split(',').map(str::to_string).collect(),
@@ -77,49 +84,23 @@ impl Layout {
 
 /// Reads the layout of `dataset` from its footers and prices it.
 pub fn analyse(dataset: &Dataset, pricing: &Pricing) -> Layout {
-    let mut dataset_columns: BTreeMap<String, ColumnSums> = BTreeMap::new();
-    let mut order = Vec::new();
-    let mut files = Vec::with_capacity(dataset.files.len());
-    let mut row_group_rows = Vec::new();
-    let mut row_group_bytes = Vec::new();
-    let per_file = parallel_map(&dataset.files, file_columns);
-    for (file, sums) in dataset.files.iter().zip(per_file) {
-        for row_group in file.metadata.row_groups() {
-            row_group_rows.push(u64::try_from(row_group.num_rows()).unwrap_or(0));
-            row_group_bytes.push(row_group.columns().iter().map(chunk_compressed).sum());
+    let statistics = Statistics::decode(&dataset.files);
+    let Sums {
+        files,
+        columns: dataset_columns,
+        mut row_group_rows,
+        mut row_group_bytes,
+        ..
+    } = parallel_chunks(&dataset.files, |first, part| {
+        let mut sums = Sums::default();
+        for (i, file) in part.iter().enumerate() {
+            sums.add_file(first + i, file, &statistics);
         }
-        let compressed: u64 = sums.iter().map(|c| c.compressed).sum();
-        let columns = sums
-            .iter()
-            .map(|c| c.to_layout(compressed, pricing))
-            .collect();
-        for column in sums {
-            match dataset_columns.get_mut(&column.path) {
-                Some(existing) => existing.merge(column),
-                None => {
-                    order.push(column.path.clone());
-                    dataset_columns.insert(column.path.clone(), column);
-                }
-            }
-        }
-        let metadata = file.metadata.file_metadata();
-        files.push(FileLayout {
-            path: file.display.clone(),
-            rows: file.rows(),
-            row_groups: file.metadata.num_row_groups() as u64,
-            file_bytes: file.object.size,
-            compressed_bytes: compressed,
-            uncompressed_bytes: file
-                .metadata
-                .row_groups()
-                .iter()
-                .flat_map(|rg| rg.columns())
-                .map(chunk_uncompressed)
-                .sum(),
-            created_by: metadata.created_by().map(str::to_string),
-            columns,
-        });
-    }
+        sums
+    })
+    .into_iter()
+    .reduce(Sums::append)
+    .unwrap_or_default();
 
     let file_bytes = files.iter().map(|f| f.file_bytes).sum();
     let totals = LayoutTotals {
@@ -131,9 +112,8 @@ pub fn analyse(dataset: &Dataset, pricing: &Pricing) -> Layout {
         uncompressed_bytes: files.iter().map(|f| f.uncompressed_bytes).sum(),
         storage_usd_per_month: pricing.storage_usd_per_month(file_bytes),
     };
-    let mut columns: Vec<ColumnLayout> = order
+    let mut columns: Vec<ColumnLayout> = dataset_columns
         .iter()
-        .filter_map(|path| dataset_columns.get(path))
         .map(|c| c.to_layout(totals.compressed_bytes, pricing))
         .collect();
     // Largest first; ties in schema order (the sort is stable).
@@ -151,6 +131,71 @@ pub fn analyse(dataset: &Dataset, pricing: &Pricing) -> Layout {
         files,
         row_groups,
         warnings,
+    }
+}
+
+/// Sums over some files of a dataset, in source order.
+#[derive(Default)]
+struct Sums {
+    files: Vec<FileLayout>,
+    /// The leaf columns, in the order they were first seen.
+    columns: Vec<ColumnSums>,
+    /// Where each column (by path) is in `columns`.
+    position: HashMap<String, usize>,
+    row_group_rows: Vec<u64>,
+    row_group_bytes: Vec<u64>,
+}
+
+impl Sums {
+    /// Adds `file`, the `index`th of the dataset.
+    fn add_file(&mut self, index: usize, file: &DataFile, statistics: &Statistics) {
+        for row_group in file.metadata.row_groups() {
+            self.row_group_rows
+                .push(u64::try_from(row_group.num_rows()).unwrap_or(0));
+            self.row_group_bytes
+                .push(row_group.columns().iter().map(chunk_compressed).sum());
+        }
+        let mut columns = file_columns(file);
+        statistics.add_extremes(index, file, &mut columns);
+        let compressed = columns.iter().map(|c| c.compressed).sum();
+        self.files.push(FileLayout {
+            path: file.display.clone(),
+            rows: file.rows(),
+            row_groups: file.metadata.num_row_groups() as u64,
+            file_bytes: file.object.size,
+            compressed_bytes: compressed,
+            uncompressed_bytes: columns.iter().map(|c| c.uncompressed).sum(),
+            created_by: file
+                .metadata
+                .file_metadata()
+                .created_by()
+                .map(str::to_string),
+            columns: columns
+                .iter()
+                .map(|c| c.to_file_column(compressed))
+                .collect(),
+        });
+        columns.into_iter().for_each(|c| self.add_column(c));
+    }
+
+    fn add_column(&mut self, column: ColumnSums) {
+        match self.position.get(&column.path) {
+            Some(&i) => self.columns[i].merge(column),
+            None => {
+                self.position
+                    .insert(column.path.clone(), self.columns.len());
+                self.columns.push(column);
+            }
+        }
+    }
+
+    /// These sums followed by `later`'s.
+    fn append(mut self, later: Sums) -> Sums {
+        self.files.extend(later.files);
+        later.columns.into_iter().for_each(|c| self.add_column(c));
+        self.row_group_rows.extend(later.row_group_rows);
+        self.row_group_bytes.extend(later.row_group_bytes);
+        self
     }
 }
 
@@ -196,12 +241,13 @@ pub fn projection(layout: &Layout, wanted: &[String], dataset: &str) -> Result<P
 #[derive(Debug, Clone)]
 struct ColumnSums {
     path: String,
-    physical_type: String,
+    physical_type: &'static str,
     logical_type: Option<String>,
     compressed: u64,
     uncompressed: u64,
     codecs: BTreeSet<&'static str>,
-    encodings: BTreeSet<String>,
+    /// The encodings of its chunks, as a bit mask of Parquet encoding numbers.
+    encodings: i32,
     chunks: u64,
     dictionary_chunks: u64,
     values: u64,
@@ -217,12 +263,12 @@ impl ColumnSums {
     fn new(descr: &ColumnDescriptor) -> Self {
         ColumnSums {
             path: descr.path().string(),
-            physical_type: descr.physical_type().to_string(),
+            physical_type: physical_type_name(descr.physical_type()),
             logical_type: logical_type_name(descr),
             compressed: 0,
             uncompressed: 0,
             codecs: BTreeSet::new(),
-            encodings: BTreeSet::new(),
+            encodings: 0,
             chunks: 0,
             dictionary_chunks: 0,
             values: 0,
@@ -239,14 +285,12 @@ impl ColumnSums {
         self.compressed += chunk_compressed(chunk);
         self.uncompressed += chunk_uncompressed(chunk);
         self.codecs.insert(codec_name(chunk.compression()));
-        let encodings: Vec<Encoding> = chunk.encodings().collect();
-        self.encodings
-            .extend(encodings.iter().map(ToString::to_string));
+        let encodings = chunk.encodings_mask();
+        self.encodings |= encodings.as_i32();
         self.chunks += 1;
         let dictionary = chunk.dictionary_page_offset().is_some()
-            || encodings
-                .iter()
-                .any(|e| matches!(e, Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY));
+            || encodings.is_set(Encoding::PLAIN_DICTIONARY)
+            || encodings.is_set(Encoding::RLE_DICTIONARY);
         self.dictionary_chunks += u64::from(dictionary);
         self.values += u64::try_from(chunk.num_values()).unwrap_or(0);
         let nulls = chunk.statistics().and_then(|s| s.null_count_opt());
@@ -261,7 +305,7 @@ impl ColumnSums {
         self.compressed += other.compressed;
         self.uncompressed += other.uncompressed;
         self.codecs.extend(other.codecs);
-        self.encodings.extend(other.encodings);
+        self.encodings |= other.encodings;
         self.chunks += other.chunks;
         self.dictionary_chunks += other.dictionary_chunks;
         self.values += other.values;
@@ -273,17 +317,41 @@ impl ColumnSums {
         self.bloom_filter_chunks += other.bloom_filter_chunks;
     }
 
-    fn to_layout(&self, total_compressed: u64, pricing: &Pricing) -> ColumnLayout {
-        let every = |n: u64| self.chunks > 0 && n == self.chunks;
-        ColumnLayout {
+    /// The codec, or the codecs separated by commas.
+    fn codec(&self) -> Cow<'static, str> {
+        match self.codecs.len() {
+            1 => Cow::Borrowed(*self.codecs.first().unwrap_or(&"")),
+            _ => Cow::Owned(self.codecs.iter().copied().collect::<Vec<_>>().join(",")),
+        }
+    }
+
+    fn to_file_column(&self, total_compressed: u64) -> FileColumn {
+        FileColumn {
             path: self.path.clone(),
-            physical_type: self.physical_type.clone(),
+            physical_type: self.physical_type,
             logical_type: self.logical_type.clone(),
             compressed_bytes: self.compressed,
             uncompressed_bytes: self.uncompressed,
             share: ratio(self.compressed as f64, total_compressed as f64),
-            codec: self.codecs.iter().copied().collect::<Vec<_>>().join(","),
-            encodings: self.encodings.iter().cloned().collect(),
+            codec: self.codec(),
+            encodings: encoding_names(self.encodings),
+            null_count: self.null_count,
+            min: self.min.as_ref().map(show_value),
+            max: self.max.as_ref().map(show_value),
+        }
+    }
+
+    fn to_layout(&self, total_compressed: u64, pricing: &Pricing) -> ColumnLayout {
+        let every = |n: u64| self.chunks > 0 && n == self.chunks;
+        ColumnLayout {
+            path: self.path.clone(),
+            physical_type: self.physical_type,
+            logical_type: self.logical_type.clone(),
+            compressed_bytes: self.compressed,
+            uncompressed_bytes: self.uncompressed,
+            share: ratio(self.compressed as f64, total_compressed as f64),
+            codec: self.codec(),
+            encodings: encoding_names(self.encodings),
             chunks: self.chunks,
             dictionary_chunks: self.dictionary_chunks,
             values: self.values,
@@ -298,18 +366,174 @@ impl ColumnSums {
     }
 }
 
-/// `f` of every item, in order, computed on all cores.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// The names of the encodings in a mask of Parquet encoding numbers, in that order.
+fn encoding_names(mask: i32) -> Vec<&'static str> {
+    (0..i32::BITS as i32)
+        .filter(|bit| mask & (1 << bit) != 0)
+        .map(|bit| match bit {
+            0 => "PLAIN",
+            2 => "PLAIN_DICTIONARY",
+            3 => "RLE",
+            4 => "BIT_PACKED",
+            5 => "DELTA_BINARY_PACKED",
+            6 => "DELTA_LENGTH_BYTE_ARRAY",
+            7 => "DELTA_BYTE_ARRAY",
+            8 => "RLE_DICTIONARY",
+            9 => "BYTE_STREAM_SPLIT",
+            _ => "UNKNOWN",
+        })
+        .collect()
+}
+
+fn physical_type_name(physical: PhysicalType) -> &'static str {
+    match physical {
+        PhysicalType::BOOLEAN => "BOOLEAN",
+        PhysicalType::INT32 => "INT32",
+        PhysicalType::INT64 => "INT64",
+        PhysicalType::INT96 => "INT96",
+        PhysicalType::FLOAT => "FLOAT",
+        PhysicalType::DOUBLE => "DOUBLE",
+        PhysicalType::BYTE_ARRAY => "BYTE_ARRAY",
+        PhysicalType::FIXED_LEN_BYTE_ARRAY => "FIXED_LEN_BYTE_ARRAY",
+    }
+}
+
+/// The min and max statistics of every row group of the top-level columns, decoded to Arrow
+/// values with their logical types, so that they compare as the values do (signed, unsigned,
+/// decimal, string). The row groups of all files with one schema are decoded together, one
+/// array per column: most datasets have one schema, and converting a schema and building
+/// arrays costs more per file than the rest of its analysis.
+struct Statistics {
+    /// Per schema, per leaf column (`None` for nested ones and where there is no Arrow type):
+    /// the mins and maxes of its files' row groups, file after file.
+    groups: Vec<Vec<Option<(ArrayRef, ArrayRef)>>>,
+    /// Per file, its schema group and its first row group's place in the group's arrays.
+    placement: Vec<(usize, usize)>,
+}
+
+impl Statistics {
+    fn decode(files: &[DataFile]) -> Self {
+        let mut placement = vec![(0, 0); files.len()];
+        let groups = schema_groups(files)
+            .into_iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let mut offset = 0;
+                for &i in &group.files {
+                    placement[i] = (g, offset);
+                    offset += files[i].metadata.num_row_groups();
+                }
+                group.decode(files)
+            })
+            .collect();
+        Statistics { groups, placement }
+    }
+
+    /// Sets the min and max of the top-level columns of `file`, the `index`th.
+    fn add_extremes(&self, index: usize, file: &DataFile, sums: &mut [ColumnSums]) {
+        let Some((group, offset)) = self.placement.get(index) else {
+            return;
+        };
+        let n = file.metadata.num_row_groups();
+        for (sum, arrays) in sums.iter_mut().zip(&self.groups[*group]) {
+            if let Some((mins, maxes)) = arrays {
+                sum.min = fold_extreme(&mins.slice(*offset, n), Ordering::Less);
+                sum.max = fold_extreme(&maxes.slice(*offset, n), Ordering::Greater);
+            }
+        }
+    }
+}
+
+/// Files that share a schema, and its Arrow equivalent (`None` when it has none).
+struct SchemaGroup {
+    schema: SchemaDescPtr,
+    /// The `ARROW:schema` hint stored with the schema, which decides some Arrow types.
+    hint: Option<String>,
+    arrow: Option<SchemaRef>,
+    files: Vec<usize>,
+}
+
+impl SchemaGroup {
+    /// Per leaf column, the mins and maxes of the group's row groups.
+    fn decode(&self, files: &[DataFile]) -> Vec<Option<(ArrayRef, ArrayRef)>> {
+        let row_groups = || {
+            self.files
+                .iter()
+                .flat_map(|&i| files[i].metadata.row_groups())
+        };
+        self.schema
+            .columns()
+            .iter()
+            .map(|descr| {
+                let arrow = self.arrow.as_ref()?;
+                if descr.path().parts().len() != 1 {
+                    return None;
+                }
+                let converter =
+                    StatisticsConverter::try_new(descr.name(), arrow, &self.schema).ok()?;
+                let mins = converter.row_group_mins(row_groups()).ok()?;
+                let maxes = converter.row_group_maxes(row_groups()).ok()?;
+                Some((mins, maxes))
+            })
+            .collect()
+    }
+}
+
+/// The files grouped by schema, each schema converted to Arrow once.
+fn schema_groups(files: &[DataFile]) -> Vec<SchemaGroup> {
+    /// Groups a file is compared with before it starts a group of its own.
+    const COMPARED: usize = 16;
+    let mut groups: Vec<SchemaGroup> = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let metadata = file.metadata.file_metadata();
+        let schema = metadata.schema_descr_ptr();
+        let hint = metadata
+            .key_value_metadata()
+            .and_then(|kv| kv.iter().find(|kv| kv.key == ARROW_SCHEMA_META_KEY))
+            .and_then(|kv| kv.value.clone());
+        let same = groups
+            .iter_mut()
+            .rev()
+            .take(COMPARED)
+            .find(|g| g.hint == hint && g.schema.root_schema() == schema.root_schema());
+        if let Some(group) = same {
+            group.files.push(i);
+            continue;
+        }
+        let hint_only = hint.clone().map(|value| {
+            vec![KeyValue {
+                key: ARROW_SCHEMA_META_KEY.into(),
+                value: Some(value),
+            }]
+        });
+        let arrow = parquet_to_arrow_schema(&schema, hint_only.as_ref())
+            .ok()
+            .map(Arc::new);
+        groups.push(SchemaGroup {
+            schema,
+            hint,
+            arrow,
+            files: vec![i],
+        });
+    }
+    groups
+}
+
+/// `f` of consecutive parts of `items`, one per core, with the index of each part's first
+/// item; the results in order.
+fn parallel_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &[T]) -> R + Sync) -> Vec<R> {
     let threads = crate::resources::cores().clamp(1, items.len().max(1));
     let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
     std::thread::scope(|scope| {
         let workers: Vec<_> = items
             .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .enumerate()
+            .map(|(c, part)| scope.spawn(move || f(c * chunk, part)))
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| {
+            .map(|w| {
                 w.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
@@ -317,11 +541,12 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     })
 }
 
-/// The leaf columns of one file, in schema order, summed over its row groups, with min and
-/// max of the top-level columns from their statistics.
+/// The leaf columns of one file, in schema order, summed over its row groups.
 fn file_columns(file: &DataFile) -> Vec<ColumnSums> {
-    let schema = file.metadata.file_metadata().schema_descr();
-    let mut sums: Vec<ColumnSums> = schema
+    let mut sums: Vec<ColumnSums> = file
+        .metadata
+        .file_metadata()
+        .schema_descr()
         .columns()
         .iter()
         .map(|d| ColumnSums::new(d))
@@ -331,36 +556,11 @@ fn file_columns(file: &DataFile) -> Vec<ColumnSums> {
             sum.add_chunk(chunk);
         }
     }
-    // Min and max: statistics decoded to Arrow values with their logical types, so that
-    // they compare as the values do (signed, unsigned, decimal, string).
-    let Ok(arrow_schema) =
-        parquet_to_arrow_schema(schema, file.metadata.file_metadata().key_value_metadata())
-    else {
-        return sums;
-    };
-    for sum in &mut sums {
-        if sum.path.contains('.') {
-            continue;
-        }
-        let Ok(converter) = StatisticsConverter::try_new(&sum.path, &arrow_schema, schema) else {
-            continue;
-        };
-        let row_groups = file.metadata.row_groups();
-        if let Ok(mins) = converter.row_group_mins(row_groups.iter()) {
-            sum.min = fold_extreme(&mins, Ordering::Less);
-        }
-        if let Ok(maxes) = converter.row_group_maxes(row_groups.iter()) {
-            sum.max = fold_extreme(&maxes, Ordering::Greater);
-        }
-    }
     sums
 }
 
 /// The smallest (`Less`) or largest (`Greater`) non-NULL value of an array.
-fn fold_extreme(
-    values: &datafusion::arrow::array::ArrayRef,
-    want: Ordering,
-) -> Option<ScalarValue> {
+fn fold_extreme(values: &ArrayRef, want: Ordering) -> Option<ScalarValue> {
     (0..values.len())
         .filter(|&i| values.is_valid(i))
         .filter_map(|i| ScalarValue::try_from_array(values, i).ok())
@@ -636,7 +836,11 @@ fn schema_mismatches(dataset: &Dataset) -> Vec<Warning> {
     let reference = leaves(first);
     let mut by_difference: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut order = Vec::new();
+    let first_schema = first.metadata.file_metadata().schema_descr().root_schema();
     for file in &dataset.files[1..] {
+        if file.metadata.file_metadata().schema_descr().root_schema() == first_schema {
+            continue;
+        }
         let this = leaves(file);
         if this == reference {
             continue;

@@ -1,6 +1,8 @@
 //! What `prepcost inspect` reports: a dataset's layout and storage bill from its footers, and
 //! the what-if of other layouts.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::cost::Pricing;
@@ -75,7 +77,26 @@ pub struct FileLayout {
     pub uncompressed_bytes: u64,
     /// The writer, as the footer names it.
     pub created_by: Option<String>,
-    pub columns: Vec<ColumnLayout>,
+    pub columns: Vec<FileColumn>,
+}
+
+/// One leaf column of one file, summed over its row groups.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileColumn {
+    /// Dotted column path, e.g. `meta.url`.
+    pub path: String,
+    pub physical_type: &'static str,
+    pub logical_type: Option<String>,
+    pub compressed_bytes: u64,
+    pub uncompressed_bytes: u64,
+    /// Share of the file's compressed column bytes.
+    pub share: f64,
+    pub codec: Cow<'static, str>,
+    pub encodings: Vec<&'static str>,
+    pub null_count: Option<u64>,
+    /// Smallest and largest value in the file, as for [`ColumnLayout`].
+    pub min: Option<String>,
+    pub max: Option<String>,
 }
 
 /// One leaf column, summed over the row groups of a file or of the dataset.
@@ -83,7 +104,7 @@ pub struct FileLayout {
 pub struct ColumnLayout {
     /// Dotted column path, e.g. `meta.url`.
     pub path: String,
-    pub physical_type: String,
+    pub physical_type: &'static str,
     /// The logical (or converted) type, when the schema gives one.
     pub logical_type: Option<String>,
     pub compressed_bytes: u64,
@@ -91,8 +112,8 @@ pub struct ColumnLayout {
     /// Share of all compressed bytes (of the file, or of the dataset).
     pub share: f64,
     /// The codec, or the codecs separated by commas when chunks differ.
-    pub codec: String,
-    pub encodings: Vec<String>,
+    pub codec: Cow<'static, str>,
+    pub encodings: Vec<&'static str>,
     /// Column chunks.
     pub chunks: u64,
     /// Column chunks that start with a dictionary page.

@@ -207,7 +207,7 @@ fn columns_table(columns: &[ColumnLayout]) -> comfy_table::Table {
     for c in columns {
         let kind = match &c.logical_type {
             Some(l) => format!("{} {}", c.physical_type, l),
-            None => c.physical_type.clone(),
+            None => c.physical_type.to_string(),
         };
         t.add_row(vec![
             c.path.clone(),
@@ -219,7 +219,7 @@ fn columns_table(columns: &[ColumnLayout]) -> comfy_table::Table {
                 ratio(c.uncompressed_bytes as f64, c.compressed_bytes as f64)
             ),
             format!("{:.1}%", c.share * 100.0),
-            c.codec.clone(),
+            c.codec.to_string(),
             c.null_count.map(count).unwrap_or_else(|| "?".into()),
             usd(c.storage_usd_per_month),
         ]);

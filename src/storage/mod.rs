@@ -3,12 +3,12 @@
 //! instrumenting decorator, so that each command can say what it asked of storage.
 
 pub mod instrumented;
+pub mod local;
 
 use std::sync::Arc;
 
 use datafusion::execution::object_store::ObjectStoreUrl;
 use futures::TryStreamExt;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
@@ -91,7 +91,7 @@ pub fn resolve(uri: &str) -> Result<Location> {
         display: uri.to_string(),
         url: local_source_url(),
         store: Arc::new(InstrumentedStore::new(
-            Arc::new(LocalFileSystem::new()),
+            Arc::new(local::LocalStore::new()),
             Arc::clone(&requests),
         )),
         requests,
