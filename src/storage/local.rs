@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::fs::{File, Metadata};
-use std::io::{ErrorKind, Read};
+use std::io::ErrorKind;
 use std::ops::Range;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path as FsPath;
@@ -97,27 +97,9 @@ fn open(location: &Path, path: &FsPath) -> Result<(File, Metadata)> {
 /// Reads `range` of `file`.
 fn read_range(file: &File, location: &Path, range: Range<u64>) -> Result<Bytes> {
     let mut buffer = vec![0; (range.end - range.start) as usize];
-    ReadAt {
-        file,
-        offset: range.start,
-    }
-    .read_exact(&mut buffer)
-    .map_err(|e| generic(location, e))?;
+    file.read_exact_at(&mut buffer, range.start)
+        .map_err(|e| generic(location, e))?;
     Ok(buffer.into())
-}
-
-/// A positioned reader over a file, so that `read_exact` retries short reads.
-struct ReadAt<'a> {
-    file: &'a File,
-    offset: u64,
-}
-
-impl Read for ReadAt<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read_at(buf, self.offset)?;
-        self.offset += n as u64;
-        Ok(n)
-    }
 }
 
 #[async_trait]
