@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{InspectRequest, ProfileRequest};
+use crate::config::{InspectRequest, LoaderRequest, ProfileRequest};
 use crate::dataset::OnError;
 use crate::report::ReportFormat;
 
@@ -25,6 +25,10 @@ pub enum Command {
     /// Report a dataset's layout and storage bill from its Parquet footers alone, and what
     /// other layouts would cost (--what-if).
     Inspect(InspectArgs),
+    /// Read a dataset the way a training data loader does and report rows/s, MB/s, tokens/s,
+    /// time to first batch and batch latency, per worker count, and whether it can feed the
+    /// GPUs.
+    Loader(LoaderArgs),
 }
 
 /// What to do with a file that cannot be read.
@@ -109,6 +113,118 @@ impl From<InspectArgs> for InspectRequest {
     }
 }
 
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct LoaderArgs {
+    /// The dataset: a Parquet file or a directory of Parquet files.
+    pub source: String,
+
+    /// Columns to read (comma-separated names or dotted paths) [default: all].
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+
+    /// The column the tokenizer reads [default: text].
+    #[arg(long, value_name = "NAME", env = "PREPCOST_TEXT_COLUMN")]
+    pub text_column: Option<String>,
+
+    /// cl100k_base, o200k_base, a path to a HuggingFace tokenizer.json, or none
+    /// [default: cl100k_base, when the text column exists].
+    #[arg(long, value_name = "NAME")]
+    pub tokenizer: Option<String>,
+
+    /// Rows per batch handed to the training loop [default: 1024].
+    #[arg(long, value_name = "ROWS")]
+    pub batch_size: Option<usize>,
+
+    /// Decode workers; several (1,2,4,8) run once each and make a scaling table
+    /// [default: the machine's cores].
+    #[arg(long, value_name = "N[,N…]", value_delimiter = ',')]
+    pub workers: Option<Vec<usize>>,
+
+    /// Row groups fetched ahead per worker [default: 2].
+    #[arg(long, value_name = "N")]
+    pub prefetch: Option<usize>,
+
+    /// Shuffle: a new row-group order every epoch, and rows drawn from a shuffle buffer.
+    #[arg(long)]
+    pub shuffle: bool,
+
+    /// Rows in the shuffle buffer [default: 10000].
+    #[arg(long, value_name = "ROWS")]
+    pub shuffle_buffer: Option<usize>,
+
+    /// Seed of the shuffle [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Passes over the dataset [default: 1].
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<u32>,
+
+    /// Stop after this many rows (100000) or this long (30s, 5m, 1h), per run.
+    #[arg(long, value_name = "ROWS|TIME")]
+    pub limit: Option<String>,
+
+    /// The token rate the training job consumes: the report says whether the loader keeps up.
+    #[arg(long, value_name = "TOKENS/S")]
+    pub target_tokens_per_s: Option<f64>,
+
+    /// GPUs of the training job (derives the target with --model-params, --mfu, --gpu-flops).
+    #[arg(long, value_name = "N")]
+    pub gpus: Option<f64>,
+
+    /// Parameters of the model trained, e.g. 7e9.
+    #[arg(long, value_name = "N")]
+    pub model_params: Option<f64>,
+
+    /// Model FLOP/s utilisation, a fraction of peak, e.g. 0.4.
+    #[arg(long, value_name = "FRACTION")]
+    pub mfu: Option<f64>,
+
+    /// Peak FLOP/s of one GPU, e.g. 989e12 (H100 dense BF16).
+    #[arg(long, value_name = "FLOP/S")]
+    pub gpu_flops: Option<f64>,
+
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FormatArg,
+
+    /// Also write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl From<LoaderArgs> for LoaderRequest {
+    fn from(args: LoaderArgs) -> Self {
+        LoaderRequest {
+            source: args.source,
+            columns: args.columns,
+            text_column: args.text_column,
+            tokenizer: args.tokenizer,
+            batch_size: args.batch_size,
+            workers: args.workers,
+            prefetch: args.prefetch,
+            shuffle: args.shuffle,
+            shuffle_buffer: args.shuffle_buffer,
+            seed: args.seed,
+            epochs: args.epochs,
+            limit: args.limit,
+            target_tokens_per_s: args.target_tokens_per_s,
+            gpus: args.gpus,
+            model_params: args.model_params,
+            mfu: args.mfu,
+            gpu_flops: args.gpu_flops,
+            format: args.format.into(),
+            report: args.report,
+            quiet: args.quiet,
+        }
+    }
+}
+
 /// The report formats on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -154,6 +270,11 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "USD", env = "PREPCOST_USD_PER_GB_MONTH")]
     pub usd_per_gb_month: Option<f64>,
 
+    /// Counts tokens of the source and of every stage's result: cl100k_base, o200k_base, a
+    /// path to a HuggingFace tokenizer.json, or none [default: cl100k_base].
+    #[arg(long, value_name = "NAME")]
+    pub tokenizer: Option<String>,
+
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -180,6 +301,7 @@ impl From<ProfileArgs> for ProfileRequest {
             report: args.report,
             usd_per_vcpu_hour: args.usd_per_vcpu_hour,
             usd_per_gb_month: args.usd_per_gb_month,
+            tokenizer: args.tokenizer,
             quiet: args.quiet,
         }
     }

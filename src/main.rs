@@ -7,11 +7,12 @@ use std::sync::Mutex;
 
 use clap::Parser;
 use prepcost::cli::{Cli, Command};
-use prepcost::config::{InspectConfig, ProfileConfig};
+use prepcost::config::{InspectConfig, LoaderConfig, ProfileConfig};
 use prepcost::report::Report;
 use prepcost::{Error, commands, output, report};
 
 /// Exit codes: 0 success, 1 a budget or threshold was exceeded, 2 an error, 130 interrupted.
+const EXIT_THRESHOLD: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 const EXIT_INTERRUPTED: u8 = 130;
 
@@ -56,9 +57,13 @@ fn main() -> ExitCode {
     // Do not wait for tasks still running after an error or interrupt.
     runtime.shutdown_background();
     match outcome {
-        Ok(Ok(stdout)) => {
+        Ok(Ok((stdout, within_thresholds))) => {
             print!("{stdout}");
-            ExitCode::SUCCESS
+            if within_thresholds {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_THRESHOLD)
+            }
         }
         Ok(Err(Error::Interrupted)) => {
             eprintln!("prepcost: interrupted; temporary files were removed");
@@ -86,9 +91,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the command; returns what goes to stdout. Ctrl-C stops it and drops everything it
-/// holds, which removes its temporary files.
-async fn run(cli: Cli) -> prepcost::Result<String> {
+/// Runs the command; returns what goes to stdout and whether every threshold was met.
+/// Ctrl-C stops it and drops everything it holds, which removes its temporary files.
+async fn run(cli: Cli) -> prepcost::Result<(String, bool)> {
     let (report, format, report_file) = match cli.command {
         Command::Profile(args) => {
             let config = ProfileConfig::resolve(args.into())?;
@@ -108,11 +113,20 @@ async fn run(cli: Cli) -> prepcost::Result<String> {
                 config.report,
             )
         }
+        Command::Loader(args) => {
+            let config = LoaderConfig::resolve(args.into())?;
+            let report = until_interrupted(commands::loader::run(&config)).await?;
+            (
+                Report::Loader(Box::new(report)),
+                config.format,
+                config.report,
+            )
+        }
     };
     if let Some(path) = &report_file {
         output::write_file(path, &report::render_json(&report))?;
     }
-    Ok(report::render(&report, format))
+    Ok((report::render(&report, format), report.within_thresholds()))
 }
 
 /// Runs `command` unless Ctrl-C comes first.

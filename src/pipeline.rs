@@ -14,6 +14,7 @@ use crate::report::{StageReport, StepReport};
 use crate::resources;
 use crate::session::Session;
 use crate::stages::{SOURCE_ROW, Stage};
+use crate::tokens::{TokenCounter, TokenStats};
 
 /// The name the previous stage's result has in a stage's query.
 pub const INPUT_TABLE: &str = "input";
@@ -52,13 +53,15 @@ impl Meter {
 }
 
 /// Runs `stages` in order over `input`; returns the last result and one report per stage.
-/// `on_start` is told of each stage as it starts.
+/// `on_start` is told of each stage as it starts. With `tokens` (a counter and the input's
+/// tokens), each stage's result is counted after the stage is measured.
 pub async fn run(
     session: &Session,
     stages: &[Box<dyn Stage>],
     input: Intermediate,
     text_column: &str,
     on_start: &dyn Fn(&dyn Stage),
+    mut tokens: Option<(&mut TokenCounter, TokenStats)>,
 ) -> Result<(Intermediate, Vec<StageReport>)> {
     let mut current = input;
     let mut reports = Vec::with_capacity(stages.len());
@@ -69,7 +72,7 @@ pub async fn run(
         let step = meter.finish(&next);
         let before = current.stats();
         let after = next.stats();
-        reports.push(StageReport::new(
+        let mut report = StageReport::new(
             stage.name().to_string(),
             stage.origin(),
             before.rows,
@@ -77,7 +80,16 @@ pub async fn run(
             before.text_bytes,
             after.text_bytes,
             &step,
-        ));
+        );
+        if let Some((counter, previous)) = &mut tokens {
+            let out = counter
+                .count(session, &next, text_column, stage.name())
+                .await?;
+            report.tokens_removed = Some(previous.total as i64 - out.total as i64);
+            report.tokens_out = Some(out);
+            *previous = out;
+        }
+        reports.push(report);
         current = next;
     }
     Ok((current, reports))

@@ -1,4 +1,5 @@
 //! One file per subcommand: each builds its inputs, calls the library and returns a report.
 
 pub mod inspect;
+pub mod loader;
 pub mod profile;

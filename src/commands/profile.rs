@@ -1,25 +1,27 @@
 //! `prepcost profile`: scan the source, run the pipeline's stages, optionally write the
 //! result, and report what every step cost.
 
-use std::io::IsTerminal;
-
 use crate::config::ProfileConfig;
 use crate::cost::Pricing;
 use crate::dataset::Dataset;
 use crate::error::Result;
 use crate::intermediate::TextStats;
 use crate::pipeline::{self, Meter};
+use crate::progress::Progress;
 use crate::report::{
     CostReport, OutputReport, ProfileReport, RunReport, SCHEMA_VERSION, SourceReport, StageReport,
-    StepReport, Totals, ratio,
+    StepReport, TokensReport, Totals, ratio,
 };
 use crate::session::Session;
 use crate::stages::{self, Stage};
+use crate::tokenizer::Tokenizer;
+use crate::tokens::TokenCounter;
 use crate::{layout, output, resources, scan, storage};
 
 /// Runs `profile` and returns its report.
 pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
     let progress = Progress::new(config.quiet);
+    let mut tokens = Tokenizer::load(&config.tokenizer)?.map(TokenCounter::new);
     let stages: Vec<Box<dyn Stage>> = config
         .stages
         .iter()
@@ -45,16 +47,44 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
     let scan_step = meter.finish(&source);
     let source_stats = source.stats();
 
+    let text_column = &config.source.text_column;
+    let source_tokens = match &mut tokens {
+        Some(counter) => {
+            progress.step(&format!("counting tokens ({})", counter.tokenizer().name()));
+            Some(
+                counter
+                    .count(&session, &source, text_column, "scan")
+                    .await?,
+            )
+        }
+        None => None,
+    };
+
     let announce =
         |stage: &dyn Stage| progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
     let (result, stage_reports) = pipeline::run(
         &session,
         &stages,
         source,
-        &config.source.text_column,
+        text_column,
         &announce,
+        tokens.as_mut().zip(source_tokens),
     )
     .await?;
+    let tokens = tokens.zip(source_tokens).map(|(counter, source)| {
+        let result = stage_reports
+            .last()
+            .and_then(|s| s.tokens_out)
+            .unwrap_or(source);
+        TokensReport {
+            tokenizer: counter.tokenizer().name().to_string(),
+            source,
+            result,
+            removed: source.total as i64 - result.total as i64,
+            wall_seconds: counter.wall_seconds,
+            cpu_seconds: counter.cpu_seconds,
+        }
+    });
 
     let output = match &config.output {
         Some(target) => {
@@ -96,6 +126,7 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         storage,
         scan: scan_step,
         stages: stage_reports,
+        tokens,
         output,
         totals,
         cost,
@@ -154,24 +185,5 @@ fn cost(
         source_storage_usd_per_month: pricing.storage_usd_per_month(source_bytes),
         output_storage_usd_per_month: output.map(|o| pricing.storage_usd_per_month(o.bytes)),
         pricing: *pricing,
-    }
-}
-
-/// Progress lines on stderr, only when it is a terminal and `--quiet` was not given.
-struct Progress {
-    enabled: bool,
-}
-
-impl Progress {
-    fn new(quiet: bool) -> Self {
-        Progress {
-            enabled: !quiet && std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn step(&self, what: &str) {
-        if self.enabled {
-            eprintln!("prepcost: {what}");
-        }
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod inspect;
 mod json;
+pub mod loader;
 mod table;
 pub use table::{count, usd};
 mod table_inspect;
+mod table_loader;
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,6 +16,7 @@ use serde::Serialize;
 
 use crate::config::SourceFormat;
 use crate::cost::Pricing;
+use crate::tokens::TokenStats;
 
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -44,6 +47,18 @@ impl FromStr for ReportFormat {
 pub enum Report {
     Profile(Box<ProfileReport>),
     Inspect(Box<inspect::InspectReport>),
+    Loader(Box<loader::LoaderReport>),
+}
+
+impl Report {
+    /// False when the run missed a threshold it was given (a loader that cannot keep up with
+    /// its target rate): the command then exits with code 1, its report written all the same.
+    pub fn within_thresholds(&self) -> bool {
+        match self {
+            Report::Loader(r) => r.loader.verdict.as_ref().is_none_or(|v| v.keeps_up),
+            Report::Profile(_) | Report::Inspect(_) => true,
+        }
+    }
 }
 
 /// Renders `report` in `format`.
@@ -51,6 +66,7 @@ pub fn render(report: &Report, format: ReportFormat) -> String {
     match (format, report) {
         (ReportFormat::Table, Report::Profile(r)) => table::render(r),
         (ReportFormat::Table, Report::Inspect(r)) => table_inspect::render(r),
+        (ReportFormat::Table, Report::Loader(r)) => table_loader::render(r),
         (ReportFormat::Json, _) => render_json(report),
     }
 }
@@ -60,6 +76,7 @@ pub fn render_json(report: &Report) -> String {
     match report {
         Report::Profile(r) => json::render(r.as_ref()),
         Report::Inspect(r) => json::render(r.as_ref()),
+        Report::Loader(r) => json::render(r.as_ref()),
     }
 }
 
@@ -74,6 +91,8 @@ pub struct ProfileReport {
     /// Reading and decoding the source.
     pub scan: StepReport,
     pub stages: Vec<StageReport>,
+    /// Tokens of the source and of the result; `null` with `--tokenizer none`.
+    pub tokens: Option<TokensReport>,
     pub output: Option<OutputReport>,
     pub totals: Totals,
     pub cost: CostReport,
@@ -92,6 +111,20 @@ pub struct SourceReport {
     /// UTF-8 bytes of the non-NULL texts.
     pub text_bytes: u64,
     pub text_nulls: u64,
+}
+
+/// Tokens before and after the pipeline. Counting them is prepcost's own work: its time is
+/// here, not in the stages' or the totals'.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokensReport {
+    pub tokenizer: String,
+    pub source: TokenStats,
+    /// Tokens of the pipeline's result.
+    pub result: TokenStats,
+    /// `source.total - result.total`.
+    pub removed: i64,
+    pub wall_seconds: f64,
+    pub cpu_seconds: f64,
 }
 
 /// Storage figures from the Parquet footers.
@@ -156,6 +189,10 @@ pub struct StageReport {
     pub rows_per_second: f64,
     /// `text_bytes_in / wall_seconds`, in MB (10^6 bytes) per second.
     pub text_mb_per_second: f64,
+    /// Tokens of the stage's result; `null` without a tokenizer.
+    pub tokens_out: Option<TokenStats>,
+    /// Tokens of its input minus those of its result (negative when it added tokens).
+    pub tokens_removed: Option<i64>,
 }
 
 /// The written output dataset.
@@ -236,8 +273,19 @@ impl StageReport {
             spilled: step.spilled,
             rows_per_second: ratio(rows_in as f64, step.wall_seconds),
             text_mb_per_second: ratio(text_bytes_in as f64 / 1e6, step.wall_seconds),
+            tokens_out: None,
+            tokens_removed: None,
         }
     }
+}
+
+/// The nearest-rank `p` percentile (0 < p ≤ 1) of `sorted`, which is in increasing order.
+pub fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
 }
 
 /// `a / b`, or 0 when `b` is 0.

@@ -3,8 +3,9 @@
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{CellAlignment, Table};
 
-use super::{ProfileReport, ratio};
+use super::{ProfileReport, StageReport, TokensReport, ratio};
 use crate::memory::format_size;
+use crate::tokens::TokenStats;
 
 /// The report as tables for a terminal.
 pub fn render(report: &ProfileReport) -> String {
@@ -74,6 +75,9 @@ pub fn render(report: &ProfileReport) -> String {
     }
     right_align_numbers(&mut stages, 1);
     out.push_str(&format!("Stages\n{stages}\n\n"));
+    if let Some(tokens) = &report.tokens {
+        out.push_str(&tokens_table(tokens, &report.stages));
+    }
 
     let mut columns = table(&[
         "column",
@@ -154,6 +158,54 @@ pub(super) fn right_align_numbers(table: &mut Table, first: usize) {
         if let Some(column) = table.column_mut(i) {
             column.set_cell_alignment(CellAlignment::Right);
         }
+    }
+}
+
+/// Tokens of the source and after every stage, with what each stage removed.
+fn tokens_table(tokens: &TokensReport, stages: &[StageReport]) -> String {
+    let mut table = table(&[
+        "after",
+        "tokens",
+        "removed",
+        "per row: min",
+        "median",
+        "p99",
+        "max",
+        "mean",
+    ]);
+    let mut row = |step: &str, stats: &TokenStats, removed: Option<i64>| {
+        let p = &stats.per_row;
+        table.add_row(vec![
+            step.to_string(),
+            count(stats.total),
+            removed.map_or_else(String::new, signed_count),
+            count(u64::from(p.min)),
+            count(u64::from(p.median)),
+            count(u64::from(p.p99)),
+            count(u64::from(p.max)),
+            format!("{:.1}", p.mean),
+        ]);
+    };
+    row("source", &tokens.source, None);
+    for stage in stages {
+        if let Some(out) = &stage.tokens_out {
+            row(&stage.name, out, stage.tokens_removed);
+        }
+    }
+    right_align_numbers(&mut table, 1);
+    format!(
+        "Tokens ({}, counted in {} s)\n{table}\n\n",
+        tokens.tokenizer,
+        seconds(tokens.wall_seconds)
+    )
+}
+
+/// `-1234` as `-1,234`.
+fn signed_count(n: i64) -> String {
+    if n < 0 {
+        format!("-{}", count(n.unsigned_abs()))
+    } else {
+        count(n as u64)
     }
 }
 

@@ -258,7 +258,7 @@ fn statistics_table(columns: &[ColumnLayout]) -> comfy_table::Table {
 }
 
 /// `1 LIST, 2 GET (2 ranged), 128 KiB read`.
-fn requests(r: &RequestStats) -> String {
+pub(super) fn requests(r: &RequestStats) -> String {
     let mut parts = Vec::new();
     for (n, what) in [
         (r.list, "LIST"),

@@ -90,13 +90,8 @@ impl RequestCounter {
             .map(|l| l.clone())
             .unwrap_or_default();
         latencies.sort_unstable();
-        let percentile = |p: f64| -> f64 {
-            if latencies.is_empty() {
-                return 0.0;
-            }
-            // Nearest rank.
-            let rank = ((p * latencies.len() as f64).ceil() as usize).clamp(1, latencies.len());
-            f64::from(latencies[rank - 1]) / 1e6
+        let percentile = |p: f64| {
+            crate::report::nearest_rank(&latencies, p).map_or(0.0, |us| f64::from(us) / 1e6)
         };
         RequestStats {
             get: load(&self.get),

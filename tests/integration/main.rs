@@ -3,6 +3,7 @@
 mod cli;
 mod datasets;
 mod inspect;
+mod loader;
 mod pipeline;
 mod sample_data;
 mod support;

@@ -75,6 +75,7 @@ pub fn check_against_reference(report: &Value, expected: &Value, form: &str) {
 #[test]
 fn every_sample_dataset_matches_the_reference_with_nfkc() {
     let reference = reference();
+    let tokens = crate::loader::token_reference();
     for (name, expected) in reference["datasets"].as_object().unwrap() {
         let path = repo_str(&format!(
             "sample-data/{}",
@@ -83,7 +84,31 @@ fn every_sample_dataset_matches_the_reference_with_nfkc() {
         let report = profile_json(&[&path]);
         check_against_reference(&report, expected, "nfkc");
         assert_eq!(report["schema_version"], 1, "{name}");
+        check_tokens(&report, &tokens["datasets"][name]["cl100k_base"]);
     }
+}
+
+/// Checks `profile`'s token counts against Python tiktoken's: the source's total and per-row
+/// distribution, and the total after every stage.
+fn check_tokens(report: &Value, expected: &Value) {
+    let tokens = &report["tokens"];
+    assert_eq!(tokens["tokenizer"], "cl100k_base");
+    assert_eq!(tokens["source"]["total"], expected["source"]["total"]);
+    for key in ["min", "median", "p99", "max"] {
+        assert_eq!(
+            tokens["source"]["per_row"][key], expected["source"]["per_row"][key],
+            "per_row.{key}"
+        );
+    }
+    let mut previous = expected["source"]["total"].as_i64().unwrap();
+    for stage in report["stages"].as_array().unwrap() {
+        let name = stage["name"].as_str().unwrap();
+        assert_eq!(stage["tokens_out"]["total"], expected[name], "{name}");
+        let out = expected[name].as_i64().unwrap();
+        assert_eq!(stage["tokens_removed"], previous - out, "{name}");
+        previous = out;
+    }
+    assert_eq!(tokens["result"]["total"], expected["dedup_exact"]);
 }
 
 #[test]

@@ -1,0 +1,219 @@
+//! `prepcost loader`: plan the read, run the loader once per worker count, and report the
+//! rates, the scaling table and whether the loader keeps up with the training job.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::LoaderConfig;
+use crate::dataset::{Dataset, OnError};
+use crate::error::{Error, Result};
+use crate::loader::{self, Limit, Measured, Plan};
+use crate::progress::Progress;
+use crate::report::loader::{
+    LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, Percentiles,
+    relate_to_fewest, scaling_row, verdict,
+};
+use crate::report::{SCHEMA_VERSION, count, ratio};
+use crate::storage::{self, Location};
+use crate::tokenizer::Tokenizer;
+use crate::{resources, textfiles};
+
+/// Runs `loader` and returns its report.
+pub async fn run(config: &LoaderConfig) -> Result<LoaderReport> {
+    let started = Instant::now();
+    let progress = Progress::new(config.quiet);
+    let location = storage::resolve(&config.source)?;
+    let tokenizer = Tokenizer::load(&config.tokenizer)?.map(Arc::new);
+    let cores = resources::cores();
+
+    let mut runs = Vec::with_capacity(config.workers.len());
+    let mut fetched = Vec::with_capacity(config.workers.len());
+    let mut first: Option<(Dataset, Arc<Plan>)> = None;
+    for &workers in &config.workers {
+        // Every run starts as a training job's loader does: listing the files and reading
+        // their footers.
+        let bytes_before = location.requests.snapshot().bytes_in;
+        let run_started = Instant::now();
+        let (dataset, plan) = open(config, &location, tokenizer.is_some()).await?;
+        let opening = run_started.elapsed().as_secs_f64();
+        let tokens = tokenizer.as_ref().filter(|_| plan.tokenizes());
+        let mut measured = loader::run(
+            &plan,
+            &location.store,
+            tokens,
+            &config.settings,
+            workers,
+            &mut |p| {
+                let seconds = p.elapsed.as_secs_f64();
+                let tokens = if tokens.is_some() {
+                    format!(
+                        " · {} tokens/s",
+                        count(ratio(p.tokens as f64, seconds) as u64)
+                    )
+                } else {
+                    String::new()
+                };
+                progress.update(&format!(
+                    "loader, {workers} workers: {} rows · {:.1} MB/s decoded{tokens}",
+                    count(p.rows),
+                    ratio(p.decoded_bytes as f64 / 1e6, seconds)
+                ));
+            },
+        )
+        .await?;
+        progress.done();
+        measured.time_to_first_batch_seconds += opening;
+        fetched.push(location.requests.snapshot().bytes_in - bytes_before);
+        runs.push(measured);
+        first.get_or_insert((dataset, plan));
+    }
+    let Some((dataset, plan)) = first else {
+        return Err(Error::Usage("--workers names no worker count".into()));
+    };
+
+    let counts_tokens = plan.tokenizes();
+    let mut scaling: Vec<_> = runs
+        .iter()
+        .zip(&fetched)
+        .map(|(run, &bytes)| scaling_row(run, bytes, counts_tokens, cores))
+        .collect();
+    relate_to_fewest(&mut scaling);
+    let verdict = config
+        .target
+        .as_ref()
+        .and_then(|target| verdict(&scaling, target));
+    let (headline, headline_fetched) = runs
+        .iter()
+        .zip(&fetched)
+        .max_by_key(|(run, _)| run.workers)
+        .map(|(run, &bytes)| (run.clone(), bytes))
+        .unwrap_or_default();
+    let loader = figures(
+        &headline,
+        headline_fetched,
+        counts_tokens,
+        cores,
+        scaling,
+        verdict,
+    );
+
+    Ok(LoaderReport {
+        schema_version: SCHEMA_VERSION,
+        command: "loader",
+        prepcost_version: env!("CARGO_PKG_VERSION"),
+        source: LoaderSource {
+            uri: config.source.clone(),
+            files: dataset.files.len() as u64,
+            row_groups: plan.row_groups() as u64,
+            rows: dataset.rows(),
+            columns: plan
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect(),
+            text_column: counts_tokens.then(|| config.text_column.clone()),
+            tokenizer: match (&tokenizer, counts_tokens) {
+                (Some(t), true) => t.name().to_string(),
+                (Some(_), false) => format!("none (no text column '{}' read)", config.text_column),
+                (None, _) => "none".to_string(),
+            },
+            projected_compressed_bytes: plan.compressed_bytes(),
+        },
+        settings: LoaderSettings {
+            batch_size: config.settings.batch_size,
+            workers: config.workers.clone(),
+            prefetch: config.settings.prefetch,
+            shuffle: config.settings.shuffle.is_some(),
+            shuffle_buffer_rows: config.settings.shuffle.map(|s| s.buffer_rows),
+            seed: config.settings.shuffle.map(|s| s.seed),
+            epochs: config.settings.epochs,
+            limit_rows: match config.settings.limit {
+                Some(Limit::Rows(rows)) => Some(rows),
+                _ => None,
+            },
+            limit_seconds: match config.settings.limit {
+                Some(Limit::Seconds(seconds)) => Some(seconds),
+                _ => None,
+            },
+        },
+        loader,
+        requests: location.requests.snapshot(),
+        run: LoaderRun {
+            cores,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        },
+    })
+}
+
+/// Lists the dataset, reads its footers and plans the read. Tokens are counted when a
+/// tokenizer is loaded and the text column is read; a named tokenizer without its text
+/// column is an error.
+async fn open(
+    config: &LoaderConfig,
+    location: &Location,
+    tokenizer: bool,
+) -> Result<(Dataset, Arc<Plan>)> {
+    let dataset = match Dataset::open_with(location.clone(), None, OnError::Fail).await {
+        Err(Error::NoDataFiles { .. }) if textfiles::find(location).await?.is_some() => {
+            return Err(Error::Usage(format!(
+                "{}: the loader reads Parquet, and these are JSONL or CSV files; convert them to Parquet first (`prepcost inspect` shows what that saves)",
+                location.display
+            )));
+        }
+        opened => opened?,
+    };
+    let text = &config.text_column;
+    let read = match &config.columns {
+        Some(columns) => columns.iter().any(|c| c == text),
+        None => dataset.files.iter().all(|f| {
+            f.metadata
+                .file_metadata()
+                .schema_descr()
+                .root_schema()
+                .get_fields()
+                .iter()
+                .any(|field| field.name() == text)
+        }),
+    };
+    if tokenizer && config.tokenizer_named && !read && config.columns.is_some() {
+        return Err(Error::Usage(format!(
+            "the tokenizer reads the text column '{text}', which is not among --columns; add it, name another with --text-column, or pass --tokenizer none"
+        )));
+    }
+    let text_column = (tokenizer && (read || config.tokenizer_named)).then_some(text.as_str());
+    let plan = Plan::new(&dataset, config.columns.as_deref(), text_column)?;
+    Ok((dataset, Arc::new(plan)))
+}
+
+/// The headline run's figures, with the scaling table and verdict.
+fn figures(
+    run: &Measured,
+    fetched: u64,
+    counts_tokens: bool,
+    cores: usize,
+    scaling: Vec<crate::report::loader::ScalingRow>,
+    verdict: Option<crate::report::loader::Verdict>,
+) -> LoaderFigures {
+    let per_s = |n: u64| ratio(n as f64, run.wall_seconds);
+    LoaderFigures {
+        workers: run.workers,
+        rows: run.rows,
+        batches: run.batches,
+        tokens_total: counts_tokens.then_some(run.tokens),
+        bytes_fetched: fetched,
+        decoded_bytes: run.decoded_bytes,
+        wall_seconds: run.wall_seconds,
+        cpu_seconds: run.cpu_seconds,
+        rows_per_s: per_s(run.rows),
+        bytes_per_s: per_s(fetched),
+        decoded_bytes_per_s: per_s(run.decoded_bytes),
+        tokens_per_s: counts_tokens.then(|| per_s(run.tokens)),
+        time_to_first_batch_s: run.time_to_first_batch_seconds,
+        batch_latency_s: Percentiles::of(&run.batch_latencies),
+        cpu_utilisation: ratio(run.cpu_seconds, run.wall_seconds * cores as f64),
+        limited: run.limited,
+        scaling,
+        verdict,
+    }
+}
