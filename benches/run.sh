@@ -23,3 +23,11 @@ cargo build --release --quiet
     --corpus "$corpus" --repeat "${REPEAT:-5}"
 "$venv/bin/python" benches/footer_scan.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --repeat "${REPEAT:-7}"
+raw=$(cargo build --release --bench decode_limit --message-format=json 2>/dev/null |
+    "$venv/bin/python" -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if (m.get("executable") or "").split("/")[-1].startswith("decode_limit-"):
+        print(m["executable"])')
+"$venv/bin/python" benches/loader_throughput.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
+    --raw "$raw" --data "$corpus" --repeat "${REPEAT:-7}"

@@ -861,7 +861,12 @@ mod tests {
 
     #[test]
     fn in_order_batches_are_full_and_keep_every_row_once() {
-        let input = [numbers(0..4), numbers(4..7), numbers(7..11), numbers(11..13)];
+        let input = [
+            numbers(0..4),
+            numbers(4..7),
+            numbers(7..11),
+            numbers(11..13),
+        ];
         let out = assemble(&settings(None), &input);
         let sizes: Vec<usize> = out.iter().map(RecordBatch::num_rows).collect();
         assert_eq!(sizes, [4, 4, 4, 1]);

@@ -127,10 +127,16 @@ async fn inspect_text(
     } else {
         Grid::Default
     };
+    // The estimate alone is one layout, nothing to choose between: it is reported however
+    // fast it decoded on this (possibly busy) machine.
+    let min_decode_mb_per_s = match grid {
+        Grid::Full => settings.min_decode_mb_per_s,
+        Grid::Default => 0.0,
+    };
     let outcome = whatif::measure(
         sample,
         grid,
-        settings.min_decode_mb_per_s,
+        min_decode_mb_per_s,
         totals.storage_usd_per_month,
     )
     .await?;

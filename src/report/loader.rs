@@ -135,8 +135,10 @@ pub struct Verdict {
     pub headroom: f64,
     /// The fewest workers that reach the target.
     pub workers_needed: u64,
-    /// `measured` when a run reached the target, `extrapolated` when the number comes from
-    /// the best run's rate per worker, assuming linear scaling.
+    /// `measured` when a run with that many workers reached the target; `extrapolated` when
+    /// the number comes from a run's rate per worker, assuming linear scaling (upward from the
+    /// best run when none reached the target, downward from the fewest workers run when even
+    /// that one had room to spare).
     pub workers_needed_basis: &'static str,
     /// The verdict in one sentence.
     pub summary: String,
@@ -216,32 +218,42 @@ pub fn verdict(rows: &[ScalingRow], target: &Target) -> Option<Verdict> {
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
     let (best_row, measured) = best;
     let needed = target.tokens_per_s;
+    let fewest = rows.iter().min_by_key(|r| r.workers)?;
+    let workers_for = |row: &ScalingRow| {
+        let per_worker = row.tokens_per_s.unwrap_or(0.0) / row.workers as f64;
+        if per_worker > 0.0 {
+            ((needed / per_worker).ceil().max(1.0)).min(u64::MAX as f64) as u64
+        } else {
+            u64::MAX
+        }
+    };
     let reached = rows
         .iter()
         .filter(|r| r.tokens_per_s.is_some_and(|t| t >= needed))
         .min_by_key(|r| r.workers);
     let (workers_needed, basis) = match reached {
-        Some(row) => (row.workers as u64, "measured"),
-        None => {
-            let per_worker = measured / best_row.workers as f64;
-            let workers = if per_worker > 0.0 {
-                (needed / per_worker).ceil().min(u64::MAX as f64) as u64
-            } else {
-                u64::MAX
-            };
-            (workers, "extrapolated")
+        // Fewer workers than any run had may do: scale the fewest's rate down.
+        Some(row) if row.workers == fewest.workers && workers_for(fewest) < row.workers as u64 => {
+            (workers_for(fewest), "extrapolated")
         }
+        Some(row) => (row.workers as u64, "measured"),
+        None => (workers_for(best_row), "extrapolated"),
     };
     let keeps_up = measured >= needed;
     let headroom = ratio(measured, needed);
+    let how = if basis == "measured" {
+        "measured".to_string()
+    } else {
+        "extrapolated linearly from the rate per worker".to_string()
+    };
     let summary = if keeps_up {
         format!(
-            "keeps up: {measured:.0} tokens/s with {} workers is {headroom:.2}× the {needed:.0} tokens/s needed; {workers_needed} workers suffice",
+            "keeps up: {measured:.0} tokens/s with {} workers is {headroom:.2}× the {needed:.0} tokens/s needed; {workers_needed} worker(s) suffice ({how})",
             best_row.workers
         )
     } else {
         format!(
-            "falls short: {measured:.0} tokens/s with {} workers is {headroom:.2}× the {needed:.0} tokens/s needed; about {workers_needed} workers would be (extrapolated from {:.0} tokens/s per worker, assuming linear scaling)",
+            "falls short: {measured:.0} tokens/s with {} workers is {headroom:.2}× the {needed:.0} tokens/s needed; about {workers_needed} workers would keep up ({how}: {:.0} tokens/s per worker)",
             best_row.workers,
             measured / best_row.workers as f64
         )
