@@ -129,3 +129,27 @@ fn the_nfc_form_matches_the_reference() {
     ]);
     check_against_reference(&report, expected, "nfc");
 }
+
+#[test]
+fn profile_counts_tokens_with_the_named_tokenizer_or_none() {
+    let path = repo_str("sample-data/fortunes_zh.parquet");
+    let tokens = crate::loader::token_reference();
+    let expected = &tokens["datasets"]["fortunes_zh"]["o200k_base"];
+    let report = profile_json(&[&path, "--tokenizer", "o200k_base"]);
+    assert_eq!(report["tokens"]["tokenizer"], "o200k_base");
+    assert_eq!(
+        report["tokens"]["source"]["total"],
+        expected["source"]["total"]
+    );
+    assert_eq!(report["tokens"]["result"]["total"], expected["dedup_exact"]);
+
+    let report = profile_json(&[&path, "--tokenizer", "none"]);
+    assert_eq!(report["tokens"], Value::Null);
+    for stage in report["stages"].as_array().unwrap() {
+        assert_eq!(stage["tokens_out"], Value::Null);
+    }
+    crate::support::assert_error(
+        &crate::support::prepcost(&["profile", &path, "--tokenizer", "bert"]),
+        &["unknown tokenizer 'bert'"],
+    );
+}
