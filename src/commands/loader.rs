@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::loader::{self, Limit, Measured, Plan};
 use crate::progress::Progress;
 use crate::report::loader::{
-    LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, Percentiles,
-    relate_to_fewest, scaling_row, verdict,
+    LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, Percentiles, ScalingRow,
+    Verdict, relate_to_fewest, scaling_row, verdict,
 };
 use crate::report::{SCHEMA_VERSION, count, ratio};
 use crate::storage::{self, Location};
@@ -88,14 +88,7 @@ pub async fn run(config: &LoaderConfig) -> Result<LoaderReport> {
         .max_by_key(|(run, _)| run.workers)
         .map(|(run, &bytes)| (run.clone(), bytes))
         .unwrap_or_default();
-    let loader = figures(
-        &headline,
-        headline_fetched,
-        counts_tokens,
-        cores,
-        scaling,
-        verdict,
-    );
+    let loader = figures(&headline, headline_fetched, counts_tokens, scaling, verdict);
 
     Ok(LoaderReport {
         schema_version: SCHEMA_VERSION,
@@ -186,16 +179,19 @@ async fn open(
     Ok((dataset, Arc::new(plan)))
 }
 
-/// The headline run's figures, with the scaling table and verdict.
+/// The headline run's figures: its row of the scaling table, with the rest of its measures.
 fn figures(
     run: &Measured,
     fetched: u64,
     counts_tokens: bool,
-    cores: usize,
-    scaling: Vec<crate::report::loader::ScalingRow>,
-    verdict: Option<crate::report::loader::Verdict>,
+    scaling: Vec<ScalingRow>,
+    verdict: Option<Verdict>,
 ) -> LoaderFigures {
-    let per_s = |n: u64| ratio(n as f64, run.wall_seconds);
+    let rates = scaling
+        .iter()
+        .find(|row| row.workers == run.workers)
+        .cloned()
+        .unwrap_or_else(|| scaling_row(run, fetched, counts_tokens, resources::cores()));
     LoaderFigures {
         workers: run.workers,
         rows: run.rows,
@@ -205,13 +201,13 @@ fn figures(
         decoded_bytes: run.decoded_bytes,
         wall_seconds: run.wall_seconds,
         cpu_seconds: run.cpu_seconds,
-        rows_per_s: per_s(run.rows),
-        bytes_per_s: per_s(fetched),
-        decoded_bytes_per_s: per_s(run.decoded_bytes),
-        tokens_per_s: counts_tokens.then(|| per_s(run.tokens)),
+        rows_per_s: rates.rows_per_s,
+        bytes_per_s: rates.bytes_per_s,
+        decoded_bytes_per_s: rates.decoded_bytes_per_s,
+        tokens_per_s: rates.tokens_per_s,
         time_to_first_batch_s: run.time_to_first_batch_seconds,
         batch_latency_s: Percentiles::of(&run.batch_latencies),
-        cpu_utilisation: ratio(run.cpu_seconds, run.wall_seconds * cores as f64),
+        cpu_utilisation: rates.cpu_utilisation,
         limited: run.limited,
         scaling,
         verdict,
