@@ -257,6 +257,11 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "DIR")]
     pub output: Option<String>,
 
+    /// Ends the pipeline with MinHash LSH near-duplicate removal (a `kind = "minhash"` stage
+    /// named near_dedup with default parameters), unless it has a minhash stage already.
+    #[arg(long)]
+    pub near_dedup: bool,
+
     /// Memory for the query engine and intermediate results, e.g. 4GiB [default: half of RAM].
     /// Intermediates beyond it spill to local Parquet.
     #[arg(long, value_name = "SIZE", env = "PREPCOST_MEMORY_LIMIT", value_parser = crate::memory::parse_size)]
@@ -296,6 +301,7 @@ impl From<ProfileArgs> for ProfileRequest {
             pipeline: args.pipeline,
             text_column: args.text_column,
             output: args.output,
+            near_dedup: args.near_dedup,
             memory_limit: args.memory_limit,
             format: args.format.into(),
             report: args.report,

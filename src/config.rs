@@ -25,6 +25,9 @@ pub const DEFAULT_TEXT_COLUMN: &str = "text";
 /// The stages run when no pipeline file is given.
 pub const DEFAULT_STAGES: [&str; 3] = ["clean", "normalise", "dedup_exact"];
 
+/// The name of the stage `--near-dedup` adds.
+pub const NEAR_DEDUP_STAGE: &str = "near_dedup";
+
 /// What the command line asked of `profile`, already merged with the environment.
 #[derive(Debug, Clone, Default)]
 pub struct ProfileRequest {
@@ -32,6 +35,8 @@ pub struct ProfileRequest {
     pub pipeline: Option<PathBuf>,
     pub text_column: Option<String>,
     pub output: Option<String>,
+    /// Ends the pipeline with a default `minhash` stage unless it has one.
+    pub near_dedup: bool,
     pub memory_limit: Option<u64>,
     pub format: ReportFormat,
     pub report: Option<PathBuf>,
@@ -785,10 +790,28 @@ impl ProfileConfig {
     /// Resolves a `profile` request: the pipeline file (or the default pipeline), overridden
     /// by the command line.
     pub fn resolve(request: ProfileRequest) -> Result<Self> {
-        let pipeline = match &request.pipeline {
+        let mut pipeline = match &request.pipeline {
             Some(path) => Pipeline::load(path)?,
             None => Pipeline::default_pipeline(),
         };
+        let has_minhash = pipeline
+            .stages
+            .iter()
+            .any(|s| s.body == StageBody::Kind("minhash".into()));
+        if request.near_dedup && !has_minhash {
+            let name = NEAR_DEDUP_STAGE.to_string();
+            if pipeline.stages.iter().any(|s| s.name == name) {
+                return Err(Error::Usage(format!(
+                    "--near-dedup adds a stage named {name}, and the pipeline has a stage of that name already"
+                )));
+            }
+            pipeline.stages.push(StageSpec {
+                name,
+                body: StageBody::Kind("minhash".into()),
+                params: BTreeMap::new(),
+                defined_at: "--near-dedup".to_string(),
+            });
+        }
         let uri = request.source.or(pipeline.source_uri).ok_or_else(|| {
             Error::Usage(
                 "no source: give SOURCE on the command line or source.uri in the pipeline file"

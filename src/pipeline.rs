@@ -13,7 +13,8 @@ use crate::memory::{PeakMemoryPool, format_size};
 use crate::report::{StageReport, StepReport};
 use crate::resources;
 use crate::session::Session;
-use crate::stages::{SOURCE_ROW, Stage};
+use crate::report::near_dedup::NearDedupReport;
+use crate::stages::{SOURCE_ROW, Stage, StageError, StageInput};
 use crate::tokens::{TokenCounter, TokenStats};
 
 /// The name the previous stage's result has in a stage's query.
@@ -68,7 +69,7 @@ pub async fn run(
     for stage in stages {
         on_start(stage.as_ref());
         let meter = Meter::start(&session.pool);
-        let next = run_stage(session, stage.as_ref(), &current, text_column).await?;
+        let (next, near_dedup) = run_stage(session, stage.as_ref(), &current, text_column).await?;
         let step = meter.finish(&next);
         let before = current.stats();
         let after = next.stats();
@@ -81,6 +82,7 @@ pub async fn run(
             after.text_bytes,
             &step,
         );
+        report.near_dedup = near_dedup;
         if let Some((counter, previous)) = &mut tokens {
             let out = counter
                 .count(session, &next, text_column, stage.name())
@@ -111,7 +113,7 @@ async fn run_stage(
     stage: &dyn Stage,
     input: &Intermediate,
     text_column: &str,
-) -> Result<Intermediate> {
+) -> Result<(Intermediate, Option<Box<NearDedupReport>>)> {
     let fail = |message: String| Error::Stage {
         stage: stage.name().to_string(),
         origin: stage.origin(),
@@ -129,7 +131,15 @@ async fn run_stage(
         }
     };
     register_input(session, input).await.map_err(engine_error)?;
-    let frame = stage.plan(&session.ctx).await.map_err(engine_error)?;
+    let stage_input = StageInput {
+        stats: input.stats(),
+    };
+    let planned = match stage.plan(&session.ctx, &stage_input).await {
+        Ok(planned) => planned,
+        Err(StageError::Engine(e)) => return Err(engine_error(e)),
+        Err(StageError::Refused(message)) => return Err(fail(message)),
+    };
+    let frame = planned.frame;
 
     let schema = frame.schema().as_arrow().clone();
     match schema.field_with_name(text_column).map(|f| f.data_type()) {
@@ -158,5 +168,5 @@ async fn run_stage(
         .ctx
         .deregister_table(INPUT_TABLE)
         .map_err(engine_error)?;
-    Ok(result)
+    Ok((result, planned.near_dedup))
 }

@@ -4,6 +4,7 @@
 pub mod inspect;
 mod json;
 pub mod loader;
+pub mod near_dedup;
 mod table;
 pub use table::{count, usd};
 mod table_inspect;
@@ -193,6 +194,9 @@ pub struct StageReport {
     pub tokens_out: Option<TokenStats>,
     /// Tokens of its input minus those of its result (negative when it added tokens).
     pub tokens_removed: Option<i64>,
+    /// What a `minhash` stage found; absent for other stages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub near_dedup: Option<Box<near_dedup::NearDedupReport>>,
 }
 
 /// The written output dataset.
@@ -275,6 +279,7 @@ impl StageReport {
             text_mb_per_second: ratio(text_bytes_in as f64 / 1e6, step.wall_seconds),
             tokens_out: None,
             tokens_removed: None,
+            near_dedup: None,
         }
     }
 }

@@ -1,6 +1,9 @@
-//! Pipeline stages: the [`Stage`] trait, the built-in SQL queries of `queries/`, and the
-//! construction of a stage from its configuration.
+//! Pipeline stages: the [`Stage`] trait, the built-in SQL queries of `queries/`, the built-in
+//! Rust stages, and the construction of a stage from its configuration.
 
+mod lsh;
+pub mod minhash;
+pub mod shingles;
 pub mod sql;
 
 use async_trait::async_trait;
@@ -10,6 +13,9 @@ use datafusion::prelude::SessionContext;
 
 use crate::config::{SourceSpec, StageBody, StageSpec};
 use crate::error::{Error, Result};
+use crate::intermediate::TextStats;
+use crate::report::near_dedup::NearDedupReport;
+pub use minhash::MinhashStage;
 pub use sql::SqlStage;
 
 /// The column every intermediate carries: the row's position in the source (files in lexical
@@ -25,7 +31,7 @@ pub const BUILTIN_QUERIES: [(&str, &str); 3] = [
 ];
 
 /// The built-in Rust stages a pipeline can name with `kind = "…"`.
-pub const BUILTIN_KINDS: &[&str] = &[];
+pub const BUILTIN_KINDS: &[&str] = &["minhash"];
 
 /// The text of a built-in query.
 pub fn builtin_query(name: &str) -> Option<&'static str> {
@@ -45,8 +51,45 @@ pub trait Stage: Send + Sync {
     /// Where it comes from, for messages: a SQL file, `queries/clean.sql`, `kind minhash`.
     fn origin(&self) -> String;
 
-    /// Plans the stage over the table `input` registered in `ctx`.
-    async fn plan(&self, ctx: &SessionContext) -> Result<DataFrame, DataFusionError>;
+    /// Plans the stage over the table `input` registered in `ctx`. A Rust stage may do its
+    /// work here and return the plan that applies its decision.
+    async fn plan(&self, ctx: &SessionContext, input: &StageInput) -> Result<Planned, StageError>;
+}
+
+/// What a stage knows of its input before it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct StageInput {
+    pub stats: TextStats,
+}
+
+/// A planned stage: the plan of its result, and what a built-in stage has to report.
+pub struct Planned {
+    pub frame: DataFrame,
+    pub near_dedup: Option<Box<NearDedupReport>>,
+}
+
+impl From<DataFrame> for Planned {
+    fn from(frame: DataFrame) -> Self {
+        Planned {
+            frame,
+            near_dedup: None,
+        }
+    }
+}
+
+/// Why a stage could not be planned.
+#[derive(Debug)]
+pub enum StageError {
+    /// The engine failed (out of memory among others).
+    Engine(DataFusionError),
+    /// The stage refuses its input or its budget; the message says why and what to change.
+    Refused(String),
+}
+
+impl From<DataFusionError> for StageError {
+    fn from(e: DataFusionError) -> Self {
+        StageError::Engine(e)
+    }
 }
 
 /// Builds the stage a configuration describes.
@@ -60,6 +103,11 @@ pub fn build(spec: &StageSpec, source: &SourceSpec) -> Result<Box<dyn Stage>> {
     let template = match &spec.body {
         StageBody::Sql { text, .. } => text.as_str(),
         StageBody::Query { text, .. } => text,
+        StageBody::Kind(kind) if kind == "minhash" => {
+            let params = minhash::MinhashParams::parse(&spec.params, &source.text_column)
+                .map_err(|e| stage_error(format!("{e} (stage defined at {})", spec.defined_at)))?;
+            return Ok(Box::new(MinhashStage::new(&spec.name, params)));
+        }
         StageBody::Kind(kind) => return Err(stage_error(format!("unknown stage kind '{kind}'"))),
     };
     let columns = [

@@ -16,11 +16,9 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use datafusion::dataframe::DataFrame;
-use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
-use super::Stage;
+use super::{Planned, Stage, StageError, StageInput};
 use crate::config::ParamValue;
 
 /// A stage that runs one SQL query.
@@ -57,8 +55,8 @@ impl Stage for SqlStage {
         self.origin.clone()
     }
 
-    async fn plan(&self, ctx: &SessionContext) -> Result<DataFrame, DataFusionError> {
-        ctx.sql(&self.sql).await
+    async fn plan(&self, ctx: &SessionContext, _: &StageInput) -> Result<Planned, StageError> {
+        Ok(ctx.sql(&self.sql).await?.into())
     }
 }
 

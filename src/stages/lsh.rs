@@ -1,0 +1,381 @@
+//! The LSH side of near-duplicate detection: MinHash signatures, band tables that are sorted
+//! to find the documents sharing a bucket, union-find over the candidates, and the memory
+//! all of it needs.
+//!
+//! Documents are numbered by rank: their position in source order among the stage's input.
+//! Every structure is indexed by rank, so results do not depend on which thread saw which
+//! document, and the root of a cluster is its first document in source order.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::slice::ParallelSliceMut;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// The most permutations (bands × rows) a stage may ask for.
+pub const MAX_PERMUTATIONS: usize = 1024;
+
+/// The most rows (permutations) per band.
+pub const MAX_ROWS_PER_BAND: usize = 64;
+
+/// The hash functions of a MinHash signature: `h_i(x) = a_i·x + b_i (mod 2^64)` with `a_i` odd,
+/// applied to 64-bit shingle hashes.
+#[derive(Debug, Clone)]
+pub struct Permutations {
+    a: Vec<u64>,
+    b: Vec<u64>,
+}
+
+impl Permutations {
+    /// `count` hash functions drawn from `seed` (SplitMix64, stable across versions).
+    pub fn new(count: usize, seed: u64) -> Self {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        let (mut a, mut b) = (Vec::with_capacity(count), Vec::with_capacity(count));
+        for _ in 0..count {
+            a.push(next() | 1);
+            b.push(next());
+        }
+        Self { a, b }
+    }
+
+    /// The minimum of each hash function in `range` over `shingles` (not empty), into `out`.
+    pub fn signature(&self, shingles: &[u64], range: std::ops::Range<usize>, out: &mut [u64]) {
+        let (a, b) = (&self.a[range.clone()], &self.b[range]);
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512dq") {
+                // SAFETY: the CPU has the features the function is compiled for.
+                return unsafe { signature_avx512(shingles, a, b, out) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: as above.
+                return unsafe { signature_avx2(shingles, a, b, out) };
+            }
+        }
+        signature_portable(shingles, a, b, out)
+    }
+}
+
+#[inline(always)]
+fn signature_portable(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    out.fill(u64::MAX);
+    for &x in shingles {
+        for ((min, &a), &b) in out.iter_mut().zip(a).zip(b) {
+            *min = (*min).min(a.wrapping_mul(x).wrapping_add(b));
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
+fn signature_avx512(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    signature_portable(shingles, a, b, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn signature_avx2(shingles: &[u64], a: &[u64], b: &[u64], out: &mut [u64]) {
+    signature_portable(shingles, a, b, out)
+}
+
+/// The bucket key of one band of a signature.
+pub fn band_hash(band: &[u64], band_index: usize) -> u64 {
+    let mut bytes = [0u8; 8 * MAX_ROWS_PER_BAND];
+    for (chunk, value) in bytes.chunks_exact_mut(8).zip(band) {
+        chunk.copy_from_slice(&value.to_le_bytes());
+    }
+    xxh3_64_with_seed(&bytes[..8 * band.len()], band_index as u64)
+}
+
+/// One band's bucket key for every document, by rank, written concurrently by the threads
+/// that compute signatures, then sorted to bring each bucket's documents together.
+#[derive(Debug)]
+pub struct BandTable {
+    entries: Vec<(AtomicU64, u32)>,
+}
+
+impl BandTable {
+    /// Bytes one table holds per document.
+    pub const BYTES_PER_ROW: usize = std::mem::size_of::<(AtomicU64, u32)>();
+
+    pub fn new(rows: usize) -> Self {
+        Self {
+            entries: (0..rows as u32).map(|r| (AtomicU64::new(0), r)).collect(),
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.entries.capacity() * Self::BYTES_PER_ROW
+    }
+
+    pub fn set(&self, rank: u32, key: u64) {
+        self.entries[rank as usize].0.store(key, Ordering::Relaxed);
+    }
+
+    /// Sorts by key (then rank, so each bucket lists its documents in source order) and calls
+    /// `bucket` with the ranks of every bucket of two or more documents, skipping `ignored` ones.
+    pub fn buckets(mut self, ignored: &RankSet, mut bucket: impl FnMut(&[u32])) {
+        self.entries
+            .par_sort_unstable_by_key(|(key, rank)| (key.load(Ordering::Relaxed), *rank));
+        let mut members = Vec::new();
+        let mut start = 0;
+        let entries = &self.entries;
+        while start < entries.len() {
+            let key = entries[start].0.load(Ordering::Relaxed);
+            let end = start
+                + entries[start..]
+                    .iter()
+                    .take_while(|(k, _)| k.load(Ordering::Relaxed) == key)
+                    .count();
+            if end - start > 1 {
+                members.clear();
+                members.extend(
+                    entries[start..end]
+                        .iter()
+                        .map(|&(_, rank)| rank)
+                        .filter(|&rank| !ignored.contains(rank)),
+                );
+                if members.len() > 1 {
+                    bucket(&members);
+                }
+            }
+            start = end;
+        }
+    }
+}
+
+/// A set of ranks, filled concurrently.
+#[derive(Debug)]
+pub struct RankSet {
+    words: Vec<AtomicU64>,
+}
+
+impl RankSet {
+    pub fn new(rows: usize) -> Self {
+        Self {
+            words: (0..rows.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+
+    pub fn insert(&self, rank: u32) {
+        self.words[rank as usize / 64].fetch_or(1 << (rank % 64), Ordering::Relaxed);
+    }
+
+    pub fn contains(&self, rank: u32) -> bool {
+        self.words[rank as usize / 64].load(Ordering::Relaxed) & (1 << (rank % 64)) != 0
+    }
+}
+
+/// Disjoint sets of ranks whose root is always the smallest rank of its set: the first
+/// document of a cluster in source order.
+#[derive(Debug)]
+pub struct UnionFind {
+    parent: Vec<u32>,
+}
+
+impl UnionFind {
+    pub fn new(rows: usize) -> Self {
+        Self {
+            parent: (0..rows as u32).collect(),
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.parent.capacity() * 4
+    }
+
+    pub fn len(&self) -> usize {
+        self.parent.len()
+    }
+
+    pub fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let grandparent = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = grandparent;
+            x = grandparent;
+        }
+        x
+    }
+
+    /// Joins the sets of `a` and `b`; false when they were one set already.
+    pub fn union(&mut self, a: u32, b: u32) -> bool {
+        let (a, b) = (self.find(a), self.find(b));
+        if a == b {
+            return false;
+        }
+        let (root, child) = (a.min(b), a.max(b));
+        self.parent[child as usize] = root;
+        true
+    }
+}
+
+/// The memory a stage needs, by structure, for `rows` documents.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryNeed {
+    /// Ranks' source rows, union-find, the set of empty documents, and with `verify` where
+    /// each document's text is.
+    pub fixed: u64,
+    /// One band table.
+    pub per_band: u64,
+}
+
+impl MemoryNeed {
+    pub fn new(rows: u64, verify: bool) -> Self {
+        let fixed = rows * 8 + rows * 4 + rows.div_ceil(64) * 8 + if verify { rows * 8 } else { 0 };
+        Self {
+            fixed,
+            per_band: rows * BandTable::BYTES_PER_ROW as u64,
+        }
+    }
+
+    /// What a pass over `bands` bands needs.
+    pub fn with_bands(&self, bands: usize) -> u64 {
+        self.fixed + self.per_band * bands as u64
+    }
+
+    /// The most bands per pass that fit in `free` bytes, up to `bands`.
+    pub fn bands_fitting(&self, free: u64, bands: usize) -> usize {
+        if free < self.fixed {
+            return 0;
+        }
+        let fit = (free - self.fixed).checked_div(self.per_band).unwrap_or(u64::MAX);
+        fit.min(bands as u64) as usize
+    }
+}
+
+/// The exact Jaccard similarity of two sorted, distinct hash sets.
+pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let (mut i, mut j, mut both) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - both;
+    if union == 0 {
+        1.0
+    } else {
+        both as f64 / union as f64
+    }
+}
+
+/// The similarity at which a pair is as likely as not to become a candidate: `(1/b)^(1/r)`.
+pub fn threshold(bands: usize, rows: usize) -> f64 {
+    (1.0 / bands as f64).powf(1.0 / rows as f64)
+}
+
+/// The probability that a pair of similarity `s` shares at least one band: `1 − (1 − s^r)^b`.
+pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
+    1.0 - (1.0 - s.powi(rows as i32)).powi(bands as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn signatures_estimate_jaccard_similarity() {
+        let perms = Permutations::new(256, 1);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut errors = Vec::new();
+        for shared in [10usize, 50, 100, 150, 190] {
+            let common: Vec<u64> = (0..shared).map(|_| rng.random()).collect();
+            let mut a = common.clone();
+            let mut b = common;
+            a.extend((0..200 - shared).map(|_| rng.random::<u64>()));
+            b.extend((0..200 - shared).map(|_| rng.random::<u64>()));
+            let (mut sa, mut sb) = (vec![0; 256], vec![0; 256]);
+            perms.signature(&a, 0..256, &mut sa);
+            perms.signature(&b, 0..256, &mut sb);
+            let estimate = sa.iter().zip(&sb).filter(|(x, y)| x == y).count() as f64 / 256.0;
+            a.sort_unstable();
+            b.sort_unstable();
+            let exact = jaccard(&a, &b);
+            errors.push(estimate - exact);
+            // Standard error at 256 permutations is at most 0.031.
+            assert!((estimate - exact).abs() < 0.11, "{estimate} vs {exact}");
+        }
+        let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+        assert!(mean.abs() < 0.05, "biased: {errors:?}");
+    }
+
+    #[test]
+    fn every_code_path_computes_the_same_signature() {
+        let perms = Permutations::new(112, 9);
+        let shingles: Vec<u64> = (0..1000u64).map(|i| i.wrapping_mul(0x9E37_79B9)).collect();
+        let mut fast = vec![0; 40];
+        let mut portable = vec![0; 40];
+        perms.signature(&shingles, 30..70, &mut fast);
+        signature_portable(&shingles, &perms.a[30..70], &perms.b[30..70], &mut portable);
+        assert_eq!(fast, portable);
+    }
+
+    #[test]
+    fn union_find_roots_are_the_smallest_rank() {
+        let mut sets = UnionFind::new(6);
+        assert!(sets.union(4, 2));
+        assert!(sets.union(5, 4));
+        assert!(!sets.union(2, 5));
+        assert!(sets.union(3, 1));
+        assert_eq!(
+            (0..6).map(|i| sets.find(i)).collect::<Vec<_>>(),
+            [0, 1, 2, 1, 2, 2]
+        );
+    }
+
+    #[test]
+    fn band_tables_list_buckets_in_source_order() {
+        let table = BandTable::new(6);
+        for (rank, key) in [(0, 9), (1, 5), (2, 9), (3, 7), (4, 5), (5, 9)] {
+            table.set(rank, key);
+        }
+        let ignored = RankSet::new(6);
+        ignored.insert(2);
+        let mut buckets = Vec::new();
+        table.buckets(&ignored, |members| buckets.push(members.to_vec()));
+        assert_eq!(buckets, [vec![1, 4], vec![0, 5]]);
+    }
+
+    #[test]
+    fn the_threshold_and_s_curve() {
+        assert!((threshold(14, 8) - 0.7192).abs() < 1e-4);
+        let p = |s| candidate_probability(s, 14, 8);
+        assert!(p(0.5) < 0.06 && p(0.9) > 0.99);
+        assert!((p(threshold(14, 8)) - 0.5).abs() < 0.1);
+    }
+
+    #[test]
+    fn memory_need_and_bands_that_fit() {
+        let need = MemoryNeed::new(1_000_000, false);
+        assert_eq!(need.per_band, 16_000_000);
+        assert_eq!(need.fixed, 12_000_000 + 125_000);
+        assert_eq!(need.bands_fitting(need.with_bands(14), 14), 14);
+        assert_eq!(need.bands_fitting(need.with_bands(3) + 1, 14), 3);
+        assert_eq!(need.bands_fitting(need.fixed - 1, 14), 0);
+        assert_eq!(need.bands_fitting(u64::MAX, 14), 14);
+    }
+
+    #[test]
+    fn jaccard_of_sorted_sets() {
+        assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
+        assert_eq!(jaccard(&[], &[]), 1.0);
+        assert_eq!(jaccard(&[1], &[]), 0.0);
+    }
+}
