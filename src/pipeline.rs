@@ -10,10 +10,10 @@ use datafusion::error::DataFusionError;
 use crate::error::{Error, Result, describe, is_out_of_memory};
 use crate::intermediate::Intermediate;
 use crate::memory::{PeakMemoryPool, format_size};
+use crate::report::near_dedup::NearDedupReport;
 use crate::report::{StageReport, StepReport};
 use crate::resources;
 use crate::session::Session;
-use crate::report::near_dedup::NearDedupReport;
 use crate::stages::{SOURCE_ROW, Stage, StageError, StageInput};
 use crate::tokens::{TokenCounter, TokenStats};
 

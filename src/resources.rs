@@ -20,6 +20,15 @@ pub fn peak_rss() -> u64 {
     }
 }
 
+/// The resident set size of this process now, in bytes (`None` where `/proc` is absent).
+pub fn current_rss() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf only reads a system configuration value.
+    let page_size = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?;
+    Some(pages * page_size)
+}
+
 /// Physical memory of the machine in bytes (8 GiB when the system will not say).
 pub fn physical_memory() -> u64 {
     // SAFETY: sysconf only reads system configuration values.

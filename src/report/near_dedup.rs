@@ -59,6 +59,9 @@ pub struct NearDedupMemory {
     pub one_pass_bytes: u64,
     /// Highest memory the stage's structures held (reserved in the memory pool).
     pub peak_bytes: u64,
+    /// Growth of the process's resident memory from the stage's start to its fullest point
+    /// (band tables filled); `null` where the system does not say.
+    pub rss_growth_bytes: Option<u64>,
     pub bands_per_pass: usize,
     pub passes: usize,
 }

@@ -82,7 +82,10 @@ const ASCII: [Ascii; 128] = {
 
 /// ASCII punctuation characters that Unicode puts in category S (symbols), not P.
 const fn is_ascii_symbol(c: u8) -> bool {
-    matches!(c, b'$' | b'+' | b'<' | b'=' | b'>' | b'^' | b'`' | b'|' | b'~')
+    matches!(
+        c,
+        b'$' | b'+' | b'<' | b'=' | b'>' | b'^' | b'`' | b'|' | b'~'
+    )
 }
 
 impl Shingler {
@@ -233,9 +236,11 @@ fn punctuation_ranges() -> &'static [(char, char)] {
     RANGES.get_or_init(|| {
         use regex_syntax::hir::{Class, HirKind};
         match regex_syntax::parse(r"\p{P}").map(|hir| hir.into_kind()) {
-            Ok(HirKind::Class(Class::Unicode(class))) => {
-                class.ranges().iter().map(|r| (r.start(), r.end())).collect()
-            }
+            Ok(HirKind::Class(Class::Unicode(class))) => class
+                .ranges()
+                .iter()
+                .map(|r| (r.start(), r.end()))
+                .collect(),
             // The pattern is fixed and valid; an empty table only makes non-ASCII
             // punctuation count as letters.
             _ => Vec::new(),
@@ -286,7 +291,10 @@ mod tests {
 
     #[test]
     fn normalising_lowercases_drops_punctuation_and_collapses_space() {
-        assert_eq!(normalised("  Hello,\tWORLD!!  It's\n\n  fine. "), "hello world its fine");
+        assert_eq!(
+            normalised("  Hello,\tWORLD!!  It's\n\n  fine. "),
+            "hello world its fine"
+        );
         assert_eq!(normalised("«Ça va?» — Ünïcode…"), "ça va ünïcode");
         assert_eq!(normalised("ΣΊΣΥΦΟΣ"), "σίσυφος");
         assert_eq!(normalised("你好，世界。「測試」"), "你好世界測試");
@@ -346,13 +354,19 @@ mod tests {
             s.shingles("日本語のテキスト"),
             strings(&["日本", "本語", "語の", "のテ", "テキ", "キス", "スト"])
         );
-        assert_eq!(s.shingles("ภาษาไทย"), strings(&["ภา", "าษ", "ษา", "าไ", "ไท", "ทย"]));
+        assert_eq!(
+            s.shingles("ภาษาไทย"),
+            strings(&["ภา", "าษ", "ษา", "าไ", "ไท", "ทย"])
+        );
         // Mostly Latin with a Han character, and Korean (written with spaces): words.
         assert_eq!(
             s.shingles("see 中 the docs now"),
             strings(&["see 中 the", "中 the docs", "the docs now"])
         );
-        assert_eq!(s.shingles("한국어 문장 입니다 네"), strings(&["한국어 문장 입니다", "문장 입니다 네"]));
+        assert_eq!(
+            s.shingles("한국어 문장 입니다 네"),
+            strings(&["한국어 문장 입니다", "문장 입니다 네"])
+        );
         let mut chars = Shingler::new(spec(ShingleUnit::Char));
         assert_eq!(chars.shingles("Ab c"), strings(&["ab", "b ", " c"]));
         let mut words = Shingler::new(spec(ShingleUnit::Word));
@@ -362,7 +376,12 @@ mod tests {
     #[test]
     fn the_hashes_are_the_hashes_of_the_shingles() {
         let mut s = Shingler::new(spec(ShingleUnit::Auto));
-        for text in ["The cat, the CAT sat on.", "你好，世界", "Ça  va, très bien!", "a"] {
+        for text in [
+            "The cat, the CAT sat on.",
+            "你好，世界",
+            "Ça  va, très bien!",
+            "a",
+        ] {
             let mut hashes = Vec::new();
             s.set(text, &mut hashes);
             let mut expected: Vec<u64> = s

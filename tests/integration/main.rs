@@ -4,6 +4,7 @@ mod cli;
 mod datasets;
 mod inspect;
 mod loader;
+mod near_dedup;
 mod pipeline;
 mod sample_data;
 mod support;
