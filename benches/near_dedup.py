@@ -197,7 +197,8 @@ def speed(args):
           f"(range {reference_seconds / walls[-1]:.1f}–{reference_seconds / walls[0]:.1f}×).\n")
     mem = nd["memory"]
     print(f"Memory: forecast {mem['forecast_bytes'] / 2**20:.0f} MiB, peak held by the stage "
-          f"{mem['peak_bytes'] / 2**20:.0f} MiB ({100 * mem['peak_bytes'] / mem['forecast_bytes']:.0f}% of the forecast), "
+          f"{mem['peak_bytes'] / 2**20:.0f} MiB, resident memory growth {(mem.get('rss_growth_bytes') or 0) / 2**20:.0f} MiB "
+          f"({100 * (mem.get('rss_growth_bytes') or 0) / mem['forecast_bytes']:.0f}% of the forecast), "
           f"{mem['bands_per_pass']} bands per pass; time: signatures {nd['seconds']['signatures']:.2f} s, "
           f"clustering {nd['seconds']['clustering']:.2f} s, report {nd['seconds']['report']:.2f} s; "
           f"process peak RSS {runs[0]['totals']['peak_rss_bytes'] / 2**20:.0f} MiB (input held in memory included).\n")

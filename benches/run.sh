@@ -13,6 +13,7 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet pyarrow duckdb
 fi
+"$venv/bin/python" -c 'import datasketch' 2>/dev/null || "$venv/bin/pip" install --quiet datasketch
 corpus="$cache/bench_1m"
 if [ ! -f "$corpus.truth.json" ]; then
     "$venv/bin/python" "$datasets/make_bench_corpus.py" --source "$datasets/text/en_prose.parquet" \
@@ -31,3 +32,19 @@ for line in sys.stdin:
         print(m["executable"])')
 "$venv/bin/python" benches/loader_throughput.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --raw "$raw" --data "$corpus" --repeat "${REPEAT:-7}"
+recall="$cache/bench_200k_e02"
+if [ ! -f "$recall.truth.json" ]; then
+    "$venv/bin/python" "$datasets/make_bench_corpus.py" --source "$datasets/text/en_prose.parquet" \
+        --rows 200000 --exact-frac 0.05 --near-frac 0.15 --edit-rate 0.02 --seed 7 --out "$recall" >&2
+fi
+for what in agreement recall speed; do
+    case $what in
+        agreement) data="$datasets/text/en_prose.parquet" ;;
+        recall) data="$recall" ;;
+        speed) data="$corpus" ;;
+    esac
+    "$venv/bin/python" benches/near_dedup.py "$what" --binary "$CARGO_TARGET_DIR/release/prepcost" \
+        --data "$data" --labels "$recall.labels.parquet" --repeat "${REPEAT:-3}"
+done
+"$venv/bin/python" benches/near_dedup.py recall --verify --binary "$CARGO_TARGET_DIR/release/prepcost" \
+    --data "$recall" --labels "$recall.labels.parquet"

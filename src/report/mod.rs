@@ -9,6 +9,7 @@ mod table;
 pub use table::{count, usd};
 mod table_inspect;
 mod table_loader;
+mod table_near_dedup;
 
 use std::fmt;
 use std::str::FromStr;

@@ -16,8 +16,8 @@ pub struct NearDedupReport {
     pub rows_per_band: usize,
     pub permutations: usize,
     pub seed: u64,
-    /// `(1/bands)^(1/rows_per_band)`: the similarity at which a pair becomes a candidate with
-    /// probability about one half.
+    /// `(1/bands)^(1/rows_per_band)`: where the S-curve rises most steeply (a pair this similar
+    /// becomes a candidate with probability `1 − (1 − 1/bands)^bands`, 0.64 at 14 bands).
     pub threshold: f64,
     /// The probability that a pair of a given Jaccard similarity becomes a candidate.
     pub s_curve: Vec<CurvePoint>,

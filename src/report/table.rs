@@ -78,6 +78,11 @@ pub fn render(report: &ProfileReport) -> String {
     if let Some(tokens) = &report.tokens {
         out.push_str(&tokens_table(tokens, &report.stages));
     }
+    for stage in &report.stages {
+        if let Some(nd) = &stage.near_dedup {
+            out.push_str(&super::table_near_dedup::render(&stage.name, nd));
+        }
+    }
 
     let mut columns = table(&[
         "column",

@@ -277,7 +277,8 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
     }
 }
 
-/// The similarity at which a pair is as likely as not to become a candidate: `(1/b)^(1/r)`.
+/// The usual LSH threshold `(1/b)^(1/r)`, where the S-curve rises most steeply: a pair this
+/// similar becomes a candidate with probability `1 − (1 − 1/b)^b` (0.64 at 14 bands).
 pub fn threshold(bands: usize, rows: usize) -> f64 {
     (1.0 / bands as f64).powf(1.0 / rows as f64)
 }
@@ -360,7 +361,8 @@ mod tests {
         assert!((threshold(14, 8) - 0.7190).abs() < 1e-4);
         let p = |s| candidate_probability(s, 14, 8);
         assert!(p(0.5) < 0.06 && p(0.9) > 0.99);
-        assert!((p(threshold(14, 8)) - 0.5).abs() < 0.1);
+        let at_threshold = 1.0 - (13.0f64 / 14.0).powi(14);
+        assert!((p(threshold(14, 8)) - at_threshold).abs() < 1e-9);
     }
 
     #[test]
