@@ -46,5 +46,12 @@ for what in agreement recall speed; do
     "$venv/bin/python" benches/near_dedup.py "$what" --binary "$CARGO_TARGET_DIR/release/prepcost" \
         --data "$data" --labels "$recall.labels.parquet" --repeat "${REPEAT:-3}"
 done
+grouping=$(cargo build --release --bench band_grouping --message-format=json 2>/dev/null |
+    "$venv/bin/python" -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if (m.get("executable") or "").split("/")[-1].startswith("band_grouping-"):
+        print(m["executable"])')
+"$grouping" "$corpus" --repeat "${REPEAT:-5}"
 "$venv/bin/python" benches/near_dedup.py recall --verify --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --data "$recall" --labels "$recall.labels.parquet"

@@ -133,6 +133,7 @@ async fn run_stage(
     register_input(session, input).await.map_err(engine_error)?;
     let stage_input = StageInput {
         stats: input.stats(),
+        spilled: input.spilled(),
     };
     let planned = match stage.plan(&session.ctx, &stage_input).await {
         Ok(planned) => planned,

@@ -194,7 +194,8 @@ impl UnionFind {
         self.parent.capacity() * 4
     }
 
-    pub fn len(&self) -> usize {
+    /// The number of documents (ranks) it holds.
+    pub fn documents(&self) -> usize {
         self.parent.len()
     }
 
@@ -223,15 +224,18 @@ impl UnionFind {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryNeed {
     /// Ranks' source rows, union-find, the set of empty documents, and with `verify` where
-    /// each document's text is.
+    /// each document's text is and the texts it has to hold.
     pub fixed: u64,
     /// One band table.
     pub per_band: u64,
 }
 
 impl MemoryNeed {
-    pub fn new(rows: u64, verify: bool) -> Self {
-        let fixed = rows * 8 + rows * 4 + rows.div_ceil(64) * 8 + if verify { rows * 8 } else { 0 };
+    /// `verify_texts`: with `verify`, the bytes of text the stage holds beyond its input (0 when
+    /// it shares the input's arrays in memory).
+    pub fn new(rows: u64, verify_texts: Option<u64>) -> Self {
+        let verify = verify_texts.map_or(0, |texts| rows * 8 + texts);
+        let fixed = rows * 8 + rows * 4 + rows.div_ceil(64) * 8 + verify;
         Self {
             fixed,
             per_band: rows * BandTable::BYTES_PER_ROW as u64,
@@ -367,9 +371,11 @@ mod tests {
 
     #[test]
     fn memory_need_and_bands_that_fit() {
-        let need = MemoryNeed::new(1_000_000, false);
+        let need = MemoryNeed::new(1_000_000, None);
         assert_eq!(need.per_band, 16_000_000);
         assert_eq!(need.fixed, 12_000_000 + 125_000);
+        let verify = MemoryNeed::new(1_000_000, Some(5_000_000));
+        assert_eq!(verify.fixed, need.fixed + 8_000_000 + 5_000_000);
         assert_eq!(need.bands_fitting(need.with_bands(14), 14), 14);
         assert_eq!(need.bands_fitting(need.with_bands(3) + 1, 14), 3);
         assert_eq!(need.bands_fitting(need.fixed - 1, 14), 0);

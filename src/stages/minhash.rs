@@ -237,7 +237,7 @@ impl Stage for MinhashStage {
                 )));
             }
         }
-        let run = Run::start(ctx, &self.params, input.stats.rows)?;
+        let run = Run::start(ctx, &self.params, input)?;
         let outcome = run.execute(ctx).await?;
         let keep = ScalarUDF::new_from_impl(KeepRows::new(outcome.removed));
         let frame = table.filter(keep.call(vec![col(SOURCE_ROW)]))?;
@@ -296,12 +296,13 @@ struct Outcome {
 }
 
 impl<'a> Run<'a> {
-    /// Forecasts the memory for `rows` documents and chooses the bands per pass, or refuses.
+    /// Forecasts the memory for the input's rows and chooses the bands per pass, or refuses.
     fn start(
         ctx: &SessionContext,
         params: &'a MinhashParams,
-        rows: u64,
+        input: &StageInput,
     ) -> Result<Self, StageError> {
+        let rows = input.stats.rows;
         if rows >= u64::from(u32::MAX) {
             return Err(StageError::Refused(format!(
                 "its input has {} rows; a minhash stage handles fewer than {}",
@@ -315,7 +316,16 @@ impl<'a> Run<'a> {
             _ => u64::MAX,
         };
         let free = limit.saturating_sub(pool.reserved() as u64);
-        let need = MemoryNeed::new(rows, params.verify_threshold.is_some());
+        // Verification holds the texts: shared with an input in memory, read anew from a spilled
+        // one (UTF-8 bytes and 4-byte offsets).
+        let verify_texts = params.verify_threshold.map(|_| {
+            if input.spilled {
+                input.stats.text_bytes + rows * 4
+            } else {
+                0
+            }
+        });
+        let need = MemoryNeed::new(rows, verify_texts);
         let fitting = need.bands_fitting(free, params.bands);
         let bands_per_pass = match params.bands_per_pass {
             None if fitting >= 1 => fitting,
@@ -380,7 +390,9 @@ impl<'a> Run<'a> {
         self.budget.grow(sets.bytes(), "union-find")?;
         let mut texts = None;
         if params.verify_threshold.is_some() {
-            self.budget.grow(n * 8, "the text index for verification")?;
+            let texts = self.need.fixed - (n * 12) as u64 - empty.bytes() as u64;
+            self.budget
+                .grow(texts as usize, "the texts and text index for verification")?;
         }
 
         let permutations = Arc::new(Permutations::new(params.permutations(), params.seed));
@@ -819,7 +831,7 @@ struct Clusters {
 
 impl Clusters {
     fn of(sets: &mut UnionFind, budget: &mut Budget) -> Result<Self, StageError> {
-        let n = sets.len();
+        let n = sets.documents();
         budget.grow(n * 4, "cluster sizes")?;
         let mut size = vec![0u32; n];
         let mut removed = Vec::new();

@@ -1,7 +1,7 @@
 //! Pipeline stages: the [`Stage`] trait, the built-in SQL queries of `queries/`, the built-in
 //! Rust stages, and the construction of a stage from its configuration.
 
-mod lsh;
+pub mod lsh;
 pub mod minhash;
 pub mod shingles;
 pub mod sql;
@@ -60,6 +60,8 @@ pub trait Stage: Send + Sync {
 #[derive(Debug, Clone, Copy)]
 pub struct StageInput {
     pub stats: TextStats,
+    /// The input was spilled to disk: what a stage reads of it is new memory.
+    pub spilled: bool,
 }
 
 /// A planned stage: the plan of its result, and what a built-in stage has to report.
