@@ -10,6 +10,7 @@ use datafusion::error::DataFusionError;
 use crate::error::{Error, Result, describe, is_out_of_memory};
 use crate::intermediate::Intermediate;
 use crate::memory::{PeakMemoryPool, format_size};
+use crate::progress::Progress;
 use crate::report::near_dedup::NearDedupReport;
 use crate::report::{StageReport, StepReport};
 use crate::resources;
@@ -54,22 +55,23 @@ impl Meter {
 }
 
 /// Runs `stages` in order over `input`; returns the last result and one report per stage.
-/// `on_start` is told of each stage as it starts. With `tokens` (a counter and the input's
-/// tokens), each stage's result is counted after the stage is measured.
+/// Each stage is announced on `progress` as it starts. With `tokens` (a counter and the
+/// input's tokens), each stage's result is counted after the stage is measured.
 pub async fn run(
     session: &Session,
     stages: &[Box<dyn Stage>],
     input: Intermediate,
     text_column: &str,
-    on_start: &dyn Fn(&dyn Stage),
+    progress: &Progress,
     mut tokens: Option<(&mut TokenCounter, TokenStats)>,
 ) -> Result<(Intermediate, Vec<StageReport>)> {
     let mut current = input;
     let mut reports = Vec::with_capacity(stages.len());
     for stage in stages {
-        on_start(stage.as_ref());
+        progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
         let meter = Meter::start(&session.pool);
-        let (next, near_dedup) = run_stage(session, stage.as_ref(), &current, text_column).await?;
+        let (next, near_dedup) =
+            run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
         let step = meter.finish(&next);
         let before = current.stats();
         let after = next.stats();
@@ -113,6 +115,7 @@ async fn run_stage(
     stage: &dyn Stage,
     input: &Intermediate,
     text_column: &str,
+    progress: &Progress,
 ) -> Result<(Intermediate, Option<Box<NearDedupReport>>)> {
     let fail = |message: String| Error::Stage {
         stage: stage.name().to_string(),
@@ -134,6 +137,7 @@ async fn run_stage(
     let stage_input = StageInput {
         stats: input.stats(),
         spilled: input.spilled(),
+        progress,
     };
     let planned = match stage.plan(&session.ctx, &stage_input).await {
         Ok(planned) => planned,

@@ -60,14 +60,12 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         None => None,
     };
 
-    let announce =
-        |stage: &dyn Stage| progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
     let (result, stage_reports) = pipeline::run(
         &session,
         &stages,
         source,
         text_column,
-        &announce,
+        &progress,
         tokens.as_mut().zip(source_tokens),
     )
     .await?;

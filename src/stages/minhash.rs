@@ -212,7 +212,11 @@ impl Stage for MinhashStage {
         "kind minhash".to_string()
     }
 
-    async fn plan(&self, ctx: &SessionContext, input: &StageInput) -> Result<Planned, StageError> {
+    async fn plan(
+        &self,
+        ctx: &SessionContext,
+        input: &StageInput<'_>,
+    ) -> Result<Planned, StageError> {
         let table = ctx.table(INPUT_TABLE).await?;
         let column = &self.params.column;
         match table.schema().as_arrow().field_with_name(column) {
@@ -300,7 +304,7 @@ impl<'a> Run<'a> {
     fn start(
         ctx: &SessionContext,
         params: &'a MinhashParams,
-        input: &StageInput,
+        input: &StageInput<'_>,
     ) -> Result<Self, StageError> {
         let rows = input.stats.rows;
         if rows >= u64::from(u32::MAX) {
@@ -352,11 +356,14 @@ impl<'a> Run<'a> {
                 )));
             }
         };
-        tracing::info!(
-            "minhash: {rows} rows, forecast {} ({bands_per_pass} of {} bands per pass)",
+        let passes = params.bands.div_ceil(bands_per_pass);
+        input.progress.step(&format!(
+            "  {} rows: forecast {} of memory, {bands_per_pass} of {} bands per pass ({passes} pass{})",
+            count(rows),
             format_size(need.with_bands(bands_per_pass)),
-            params.bands
-        );
+            params.bands,
+            if passes == 1 { "" } else { "es" },
+        ));
         let reservation = MemoryConsumer::new("minhash stage").register(&pool);
         Ok(Run {
             params,

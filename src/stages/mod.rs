@@ -14,6 +14,7 @@ use datafusion::prelude::SessionContext;
 use crate::config::{SourceSpec, StageBody, StageSpec};
 use crate::error::{Error, Result};
 use crate::intermediate::TextStats;
+use crate::progress::Progress;
 use crate::report::near_dedup::NearDedupReport;
 pub use minhash::MinhashStage;
 pub use sql::SqlStage;
@@ -53,15 +54,20 @@ pub trait Stage: Send + Sync {
 
     /// Plans the stage over the table `input` registered in `ctx`. A Rust stage may do its
     /// work here and return the plan that applies its decision.
-    async fn plan(&self, ctx: &SessionContext, input: &StageInput) -> Result<Planned, StageError>;
+    async fn plan(
+        &self,
+        ctx: &SessionContext,
+        input: &StageInput<'_>,
+    ) -> Result<Planned, StageError>;
 }
 
-/// What a stage knows of its input before it runs.
-#[derive(Debug, Clone, Copy)]
-pub struct StageInput {
+/// What a stage knows of its input before it runs, and where it may say what it is doing.
+#[derive(Clone, Copy)]
+pub struct StageInput<'a> {
     pub stats: TextStats,
     /// The input was spilled to disk: what a stage reads of it is new memory.
     pub spilled: bool,
+    pub progress: &'a Progress,
 }
 
 /// A planned stage: the plan of its result, and what a built-in stage has to report.

@@ -55,7 +55,7 @@ impl Stage for SqlStage {
         self.origin.clone()
     }
 
-    async fn plan(&self, ctx: &SessionContext, _: &StageInput) -> Result<Planned, StageError> {
+    async fn plan(&self, ctx: &SessionContext, _: &StageInput<'_>) -> Result<Planned, StageError> {
         Ok(ctx.sql(&self.sql).await?.into())
     }
 }
