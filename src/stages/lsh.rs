@@ -223,9 +223,11 @@ impl UnionFind {
 /// The memory a stage needs, by structure, for `rows` documents.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryNeed {
-    /// Ranks' source rows, union-find, the set of empty documents, and with `verify` where
-    /// each document's text is and the texts it has to hold.
+    /// Every pass: ranks' source rows, union-find, the set of empty documents, and the
+    /// verification's texts.
     pub fixed: u64,
+    /// With `verify`: where each document's text is, and the texts held beyond the input.
+    pub verify: u64,
     /// One band table.
     pub per_band: u64,
 }
@@ -235,9 +237,9 @@ impl MemoryNeed {
     /// it shares the input's arrays in memory).
     pub fn new(rows: u64, verify_texts: Option<u64>) -> Self {
         let verify = verify_texts.map_or(0, |texts| rows * 8 + texts);
-        let fixed = rows * 8 + rows * 4 + rows.div_ceil(64) * 8 + verify;
         Self {
-            fixed,
+            fixed: rows * 8 + rows * 4 + rows.div_ceil(64) * 8 + verify,
+            verify,
             per_band: rows * BandTable::BYTES_PER_ROW as u64,
         }
     }
@@ -375,7 +377,8 @@ mod tests {
         assert_eq!(need.per_band, 16_000_000);
         assert_eq!(need.fixed, 12_000_000 + 125_000);
         let verify = MemoryNeed::new(1_000_000, Some(5_000_000));
-        assert_eq!(verify.fixed, need.fixed + 8_000_000 + 5_000_000);
+        assert_eq!(verify.verify, 8_000_000 + 5_000_000);
+        assert_eq!(verify.fixed, need.fixed + verify.verify);
         assert_eq!(need.bands_fitting(need.with_bands(14), 14), 14);
         assert_eq!(need.bands_fitting(need.with_bands(3) + 1, 14), 3);
         assert_eq!(need.bands_fitting(need.fixed - 1, 14), 0);

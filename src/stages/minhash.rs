@@ -288,6 +288,7 @@ struct Run<'a> {
     rows: usize,
     need: MemoryNeed,
     bands_per_pass: usize,
+    passes: usize,
     budget: Budget,
     seconds: NearDedupSeconds,
 }
@@ -370,6 +371,7 @@ impl<'a> Run<'a> {
             rows: rows as usize,
             need,
             bands_per_pass,
+            passes,
             budget: Budget {
                 reservation,
                 peak: 0,
@@ -396,11 +398,10 @@ impl<'a> Run<'a> {
         let mut sets = UnionFind::new(n);
         self.budget.grow(sets.bytes(), "union-find")?;
         let mut texts = None;
-        if params.verify_threshold.is_some() {
-            let texts = self.need.fixed - (n * 12) as u64 - empty.bytes() as u64;
-            self.budget
-                .grow(texts as usize, "the texts and text index for verification")?;
-        }
+        self.budget.grow(
+            self.need.verify as usize,
+            "the texts and text index for verification",
+        )?;
 
         let permutations = Arc::new(Permutations::new(params.permutations(), params.seed));
         let mut candidate_pairs = 0u64;
@@ -408,8 +409,7 @@ impl<'a> Run<'a> {
             checked: 0,
             rejected: 0,
         });
-        let passes = params.bands.div_ceil(self.bands_per_pass);
-        for pass in 0..passes {
+        for pass in 0..self.passes {
             let first = pass * self.bands_per_pass;
             let bands = first..(first + self.bands_per_pass).min(params.bands);
             let signing = Instant::now();
@@ -502,7 +502,7 @@ impl<'a> Run<'a> {
                     .zip(rss_peak)
                     .map(|(start, peak)| peak.saturating_sub(start)),
                 bands_per_pass: self.bands_per_pass,
-                passes,
+                passes: self.passes,
             },
             documents: n as u64,
             empty_documents,
