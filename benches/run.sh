@@ -24,12 +24,16 @@ cargo build --release --quiet
     --corpus "$corpus" --repeat "${REPEAT:-5}"
 "$venv/bin/python" benches/footer_scan.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --repeat "${REPEAT:-7}"
-raw=$(cargo build --release --bench decode_limit --message-format=json 2>/dev/null |
-    "$venv/bin/python" -c 'import json, sys
+# Builds the bench target $1 and prints the path of its executable.
+bench_executable() {
+    cargo build --release --bench "$1" --message-format=json 2>/dev/null |
+        "$venv/bin/python" -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
-    if (m.get("executable") or "").split("/")[-1].startswith("decode_limit-"):
-        print(m["executable"])')
+    if (m.get("executable") or "").split("/")[-1].startswith(sys.argv[1] + "-"):
+        print(m["executable"])' "$1"
+}
+raw=$(bench_executable decode_limit)
 "$venv/bin/python" benches/loader_throughput.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --raw "$raw" --data "$corpus" --repeat "${REPEAT:-7}"
 recall="$cache/bench_200k_e02"
@@ -46,12 +50,7 @@ for what in agreement recall speed; do
     "$venv/bin/python" benches/near_dedup.py "$what" --binary "$CARGO_TARGET_DIR/release/prepcost" \
         --data "$data" --labels "$recall.labels.parquet" --repeat "${REPEAT:-3}"
 done
-grouping=$(cargo build --release --bench band_grouping --message-format=json 2>/dev/null |
-    "$venv/bin/python" -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if (m.get("executable") or "").split("/")[-1].startswith("band_grouping-"):
-        print(m["executable"])')
+grouping=$(bench_executable band_grouping)
 "$grouping" "$corpus" --repeat "${REPEAT:-5}"
 "$venv/bin/python" benches/near_dedup.py recall --verify --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --data "$recall" --labels "$recall.labels.parquet"
