@@ -171,6 +171,14 @@ impl RankSet {
         self.words[rank as usize / 64].fetch_or(1 << (rank % 64), Ordering::Relaxed);
     }
 
+    /// The number of ranks in the set.
+    pub fn count(&self) -> usize {
+        self.words
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed).count_ones() as usize)
+            .sum()
+    }
+
     pub fn contains(&self, rank: u32) -> bool {
         self.words[rank as usize / 64].load(Ordering::Relaxed) & (1 << (rank % 64)) != 0
     }

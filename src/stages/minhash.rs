@@ -41,6 +41,7 @@ use crate::report::near_dedup::{
 };
 use crate::report::{count, nearest_rank};
 use crate::resources;
+use crate::tokenizer::is_text;
 
 /// The parameters a `minhash` stage takes, with their defaults.
 pub const PARAMS: [(&str, &str); 10] = [
@@ -220,7 +221,7 @@ impl Stage for MinhashStage {
         let table = ctx.table(INPUT_TABLE).await?;
         let column = &self.params.column;
         match table.schema().as_arrow().field_with_name(column) {
-            Ok(field) if is_string(field.data_type()) => {}
+            Ok(field) if is_text(field.data_type()) => {}
             Ok(field) => {
                 return Err(StageError::Refused(format!(
                     "column '{column}' has type {}, not a string type",
@@ -250,13 +251,6 @@ impl Stage for MinhashStage {
             near_dedup: Some(Box::new(outcome.report)),
         })
     }
-}
-
-fn is_string(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    )
 }
 
 /// Memory held by the stage's structures, reserved in the session's pool.
@@ -465,7 +459,7 @@ impl<'a> Run<'a> {
         let examples = self.examples(ctx, &ranks, &mut sets, &clusters).await?;
         self.seconds.report = reporting.elapsed().as_secs_f64();
 
-        let empty_documents = (0..n as u32).filter(|&r| empty.contains(r)).count() as u64;
+        let empty_documents = empty.count() as u64;
         let report = NearDedupReport {
             column: params.column.clone(),
             shingle: match params.shingles.unit {
@@ -801,10 +795,9 @@ impl Joiner<'_> {
                     continue;
                 }
                 checks += 1;
-                let similarity = {
-                    let a = self.shingles(texts, earlier).clone();
-                    lsh::jaccard(&a, self.shingles(texts, doc))
-                };
+                self.load_shingles(texts, earlier);
+                self.load_shingles(texts, doc);
+                let similarity = lsh::jaccard(&self.cache[&earlier], &self.cache[&doc]);
                 if let Some(v) = self.verified.as_deref_mut() {
                     v.checked += 1;
                     v.rejected += u64::from(similarity < threshold);
@@ -816,7 +809,8 @@ impl Joiner<'_> {
         }
     }
 
-    fn shingles(&mut self, texts: &TextIndex, rank: u32) -> &Vec<u64> {
+    /// Puts the shingle set of document `rank` in the bucket's cache.
+    fn load_shingles(&mut self, texts: &TextIndex, rank: u32) {
         let shingler = &mut self.shingler;
         self.cache.entry(rank).or_insert_with(|| {
             let mut hashes = Vec::new();
@@ -824,7 +818,7 @@ impl Joiner<'_> {
                 shingler.set(text, &mut hashes);
             }
             hashes
-        })
+        });
     }
 }
 
