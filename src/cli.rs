@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{InspectRequest, LoaderRequest, ProfileRequest};
+use crate::config::{InspectRequest, LoaderRequest, PriceFlags, ProfileRequest};
 use crate::dataset::OnError;
 use crate::report::ReportFormat;
 
@@ -81,9 +81,8 @@ pub struct InspectArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
-    /// Storage price in USD per GB-month [default: 0.023].
-    #[arg(long, value_name = "USD", env = "PREPCOST_USD_PER_GB_MONTH")]
-    pub usd_per_gb_month: Option<f64>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// No progress lines on stderr.
     #[arg(long, short)]
@@ -107,7 +106,8 @@ impl From<InspectArgs> for InspectRequest {
             },
             format: args.format.into(),
             report: args.report,
-            usd_per_gb_month: args.usd_per_gb_month,
+            prices: args.store.prices(None),
+            storage_options: args.store.storage_options,
             quiet: args.quiet,
         }
     }
@@ -193,6 +193,9 @@ pub struct LoaderArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub store: StoreArgs,
+
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -218,6 +221,8 @@ impl From<LoaderArgs> for LoaderRequest {
             model_params: args.model_params,
             mfu: args.mfu,
             gpu_flops: args.gpu_flops,
+            prices: args.store.prices(None),
+            storage_options: args.store.storage_options,
             format: args.format.into(),
             report: args.report,
             quiet: args.quiet,
@@ -271,9 +276,8 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "USD", env = "PREPCOST_USD_PER_VCPU_HOUR")]
     pub usd_per_vcpu_hour: Option<f64>,
 
-    /// Storage price in USD per GB-month [default: 0.023].
-    #[arg(long, value_name = "USD", env = "PREPCOST_USD_PER_GB_MONTH")]
-    pub usd_per_gb_month: Option<f64>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     /// Counts tokens of the source and of every stage's result: cl100k_base, o200k_base, a
     /// path to a HuggingFace tokenizer.json, or none [default: cl100k_base].
@@ -283,6 +287,46 @@ pub struct ProfileArgs {
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Where the data is kept: the store's settings and prices. Shared by every command.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// A setting of the source's object store, as object_store names it (region, endpoint,
+    /// access_key_id, timeout, …) or prepcost's client settings (max_retries, retry_timeout,
+    /// retry_init_backoff, max_concurrent_requests). Repeatable.
+    #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = crate::storage::options::parse_pair)]
+    pub storage_options: Vec<(String, String)>,
+
+    /// Storage price in USD per GB-month [default: 0.023, S3 Standard].
+    #[arg(long, value_name = "USD", env = "PREPCOST_USD_PER_GB_MONTH")]
+    pub usd_per_gb_month: Option<f64>,
+
+    /// Price of 1,000 GET or HEAD requests [default: the provider's list price].
+    #[arg(long = "usd-per-1000-get", value_name = "USD", env = "PREPCOST_USD_PER_1000_GET")]
+    pub usd_per_1000_get: Option<f64>,
+
+    /// Price of 1,000 PUT, LIST, COPY or multipart-part requests [default: the provider's
+    /// list price].
+    #[arg(long = "usd-per-1000-put", value_name = "USD", env = "PREPCOST_USD_PER_1000_PUT")]
+    pub usd_per_1000_put: Option<f64>,
+
+    /// Price of a GB read out of the store; 0 for reads within its region [default: the
+    /// provider's internet egress price].
+    #[arg(long, value_name = "USD", env = "PREPCOST_USD_PER_GB_EGRESS")]
+    pub usd_per_gb_egress: Option<f64>,
+}
+
+impl StoreArgs {
+    fn prices(&self, usd_per_vcpu_hour: Option<f64>) -> PriceFlags {
+        PriceFlags {
+            usd_per_vcpu_hour,
+            usd_per_gb_month: self.usd_per_gb_month,
+            usd_per_1000_get: self.usd_per_1000_get,
+            usd_per_1000_put: self.usd_per_1000_put,
+            usd_per_gb_egress: self.usd_per_gb_egress,
+        }
+    }
 }
 
 impl From<FormatArg> for ReportFormat {
@@ -305,8 +349,8 @@ impl From<ProfileArgs> for ProfileRequest {
             memory_limit: args.memory_limit,
             format: args.format.into(),
             report: args.report,
-            usd_per_vcpu_hour: args.usd_per_vcpu_hour,
-            usd_per_gb_month: args.usd_per_gb_month,
+            prices: args.store.prices(args.usd_per_vcpu_hour),
+            storage_options: args.store.storage_options,
             tokenizer: args.tokenizer,
             quiet: args.quiet,
         }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::cost::Pricing;
+use crate::storage::StorageOptions;
 use crate::dataset::OnError;
 use crate::error::{Error, Result};
 use crate::loader::{Limit, Settings, Shuffle};
@@ -40,10 +41,33 @@ pub struct ProfileRequest {
     pub memory_limit: Option<u64>,
     pub format: ReportFormat,
     pub report: Option<PathBuf>,
-    pub usd_per_vcpu_hour: Option<f64>,
-    pub usd_per_gb_month: Option<f64>,
+    pub prices: PriceFlags,
+    pub storage_options: Vec<(String, String)>,
     pub tokenizer: Option<String>,
     pub quiet: bool,
+}
+
+/// Prices given on the command line; each overrides the pipeline file and the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PriceFlags {
+    pub usd_per_vcpu_hour: Option<f64>,
+    pub usd_per_gb_month: Option<f64>,
+    pub usd_per_1000_get: Option<f64>,
+    pub usd_per_1000_put: Option<f64>,
+    pub usd_per_gb_egress: Option<f64>,
+}
+
+impl PriceFlags {
+    /// These prices, falling back to `other`'s where not given.
+    fn or(self, other: PriceFlags) -> PriceFlags {
+        PriceFlags {
+            usd_per_vcpu_hour: self.usd_per_vcpu_hour.or(other.usd_per_vcpu_hour),
+            usd_per_gb_month: self.usd_per_gb_month.or(other.usd_per_gb_month),
+            usd_per_1000_get: self.usd_per_1000_get.or(other.usd_per_1000_get),
+            usd_per_1000_put: self.usd_per_1000_put.or(other.usd_per_1000_put),
+            usd_per_gb_egress: self.usd_per_gb_egress.or(other.usd_per_gb_egress),
+        }
+    }
 }
 
 /// A fully resolved `profile` run.
@@ -54,6 +78,7 @@ pub struct ProfileConfig {
     pub output: Option<String>,
     pub memory_limit: u64,
     pub pricing: Pricing,
+    pub storage_options: StorageOptions,
     /// Counts the tokens of the source and of every stage's result.
     pub tokenizer: TokenizerSpec,
     pub format: ReportFormat,
@@ -182,6 +207,7 @@ struct PipelineFile {
 #[serde(deny_unknown_fields)]
 struct SourceSection {
     uri: Option<String>,
+    storage_options: Option<BTreeMap<String, String>>,
     format: Option<Spanned<String>>,
     text_column: Option<String>,
     id_column: Option<String>,
@@ -208,6 +234,9 @@ struct OutputSection {
 struct PricingSection {
     usd_per_vcpu_hour: Option<Spanned<f64>>,
     usd_per_gb_month: Option<Spanned<f64>>,
+    usd_per_1000_get: Option<Spanned<f64>>,
+    usd_per_1000_put: Option<Spanned<f64>>,
+    usd_per_gb_egress: Option<Spanned<f64>>,
 }
 
 /// A pipeline file after validation, before the command line is applied.
@@ -219,8 +248,8 @@ pub struct Pipeline {
     pub id_column: Option<String>,
     pub stages: Vec<StageSpec>,
     pub output: Option<String>,
-    pub usd_per_vcpu_hour: Option<f64>,
-    pub usd_per_gb_month: Option<f64>,
+    pub prices: PriceFlags,
+    pub storage_options: Vec<(String, String)>,
 }
 
 impl Pipeline {
@@ -245,8 +274,8 @@ impl Pipeline {
             id_column: None,
             stages,
             output: None,
-            usd_per_vcpu_hour: None,
-            usd_per_gb_month: None,
+            prices: PriceFlags::default(),
+            storage_options: Vec::new(),
         }
     }
 
@@ -308,8 +337,18 @@ impl Pipeline {
             }
         };
         Ok(Pipeline {
-            usd_per_vcpu_hour: price(pricing.as_ref().and_then(|p| p.usd_per_vcpu_hour.as_ref()))?,
-            usd_per_gb_month: price(pricing.as_ref().and_then(|p| p.usd_per_gb_month.as_ref()))?,
+            prices: PriceFlags {
+                usd_per_vcpu_hour: price(pricing.as_ref().and_then(|p| p.usd_per_vcpu_hour.as_ref()))?,
+                usd_per_gb_month: price(pricing.as_ref().and_then(|p| p.usd_per_gb_month.as_ref()))?,
+                usd_per_1000_get: price(pricing.as_ref().and_then(|p| p.usd_per_1000_get.as_ref()))?,
+                usd_per_1000_put: price(pricing.as_ref().and_then(|p| p.usd_per_1000_put.as_ref()))?,
+                usd_per_gb_egress: price(pricing.as_ref().and_then(|p| p.usd_per_gb_egress.as_ref()))?,
+            },
+            storage_options: source
+                .as_ref()
+                .and_then(|s| s.storage_options.clone())
+                .map(|o| o.into_iter().collect())
+                .unwrap_or_default(),
             source_uri: source.as_ref().and_then(|s| s.uri.clone()),
             text_column: source.as_ref().and_then(|s| s.text_column.clone()),
             id_column: source.as_ref().and_then(|s| s.id_column.clone()),
@@ -419,16 +458,23 @@ impl FileText<'_> {
 }
 
 /// The prices given, over the defaults; each must be a finite amount of zero or more.
-fn pricing(usd_per_vcpu_hour: Option<f64>, usd_per_gb_month: Option<f64>) -> Result<Pricing> {
+fn pricing(prices: PriceFlags) -> Result<Pricing> {
     let defaults = Pricing::default();
     let pricing = Pricing {
-        usd_per_vcpu_hour: usd_per_vcpu_hour.unwrap_or(defaults.usd_per_vcpu_hour),
-        usd_per_gb_month: usd_per_gb_month.unwrap_or(defaults.usd_per_gb_month),
+        usd_per_vcpu_hour: prices.usd_per_vcpu_hour.unwrap_or(defaults.usd_per_vcpu_hour),
+        usd_per_gb_month: prices.usd_per_gb_month.unwrap_or(defaults.usd_per_gb_month),
+        usd_per_1000_get: prices.usd_per_1000_get,
+        usd_per_1000_put: prices.usd_per_1000_put,
+        usd_per_gb_egress: prices.usd_per_gb_egress,
     };
     for (flag, price) in [
-        ("--usd-per-vcpu-hour", pricing.usd_per_vcpu_hour),
-        ("--usd-per-gb-month", pricing.usd_per_gb_month),
+        ("--usd-per-vcpu-hour", Some(pricing.usd_per_vcpu_hour)),
+        ("--usd-per-gb-month", Some(pricing.usd_per_gb_month)),
+        ("--usd-per-1000-get", pricing.usd_per_1000_get),
+        ("--usd-per-1000-put", pricing.usd_per_1000_put),
+        ("--usd-per-gb-egress", pricing.usd_per_gb_egress),
     ] {
+        let Some(price) = price else { continue };
         if !(price.is_finite() && price >= 0.0) {
             return Err(Error::Usage(format!(
                 "{flag} must be zero or more, got {price}"
@@ -458,6 +504,8 @@ pub struct LoaderRequest {
     pub model_params: Option<f64>,
     pub mfu: Option<f64>,
     pub gpu_flops: Option<f64>,
+    pub prices: PriceFlags,
+    pub storage_options: Vec<(String, String)>,
     pub format: ReportFormat,
     pub report: Option<PathBuf>,
     pub quiet: bool,
@@ -479,6 +527,8 @@ pub struct LoaderConfig {
     pub workers: Vec<usize>,
     pub settings: Settings,
     pub target: Option<Target>,
+    pub pricing: Pricing,
+    pub storage_options: StorageOptions,
     pub format: ReportFormat,
     pub report: Option<PathBuf>,
     pub quiet: bool,
@@ -573,6 +623,8 @@ impl LoaderConfig {
                 limit,
             },
             target,
+            pricing: pricing(request.prices)?,
+            storage_options: StorageOptions::new(request.storage_options),
             format: request.format,
             report: request.report,
             quiet: request.quiet,
@@ -689,7 +741,8 @@ pub struct InspectRequest {
     pub on_error: OnError,
     pub format: ReportFormat,
     pub report: Option<PathBuf>,
-    pub usd_per_gb_month: Option<f64>,
+    pub prices: PriceFlags,
+    pub storage_options: Vec<(String, String)>,
     pub quiet: bool,
 }
 
@@ -703,6 +756,7 @@ pub struct InspectConfig {
     pub what_if: Option<WhatIfSettings>,
     pub on_error: OnError,
     pub pricing: Pricing,
+    pub storage_options: StorageOptions,
     pub format: ReportFormat,
     pub report: Option<PathBuf>,
     pub quiet: bool,
@@ -778,7 +832,8 @@ impl InspectConfig {
                 min_decode_mb_per_s: min_decode,
             }),
             on_error: request.on_error,
-            pricing: pricing(None, request.usd_per_gb_month)?,
+            pricing: pricing(request.prices)?,
+            storage_options: StorageOptions::new(request.storage_options),
             format: request.format,
             report: request.report,
             quiet: request.quiet,
@@ -825,10 +880,10 @@ impl ProfileConfig {
         if text_column.is_empty() {
             return Err(Error::Usage("the text column name cannot be empty".into()));
         }
-        let pricing = pricing(
-            request.usd_per_vcpu_hour.or(pipeline.usd_per_vcpu_hour),
-            request.usd_per_gb_month.or(pipeline.usd_per_gb_month),
-        )?;
+        let pricing = pricing(request.prices.or(pipeline.prices))?;
+        // Options on the command line come after, and so win over, those of the file.
+        let mut storage_options = pipeline.storage_options;
+        storage_options.extend(request.storage_options);
         Ok(ProfileConfig {
             source: SourceSpec {
                 uri,
@@ -842,6 +897,7 @@ impl ProfileConfig {
                 .memory_limit
                 .unwrap_or_else(crate::memory::default_limit),
             pricing,
+            storage_options: StorageOptions::new(storage_options),
             tokenizer: match &request.tokenizer {
                 Some(name) => name.parse().map_err(Error::Usage)?,
                 None => TokenizerSpec::Cl100kBase,
@@ -963,7 +1019,10 @@ params = { form = "NFC" }
             pipeline: Some(path),
             source: Some("b/".into()),
             text_column: Some("content".into()),
-            usd_per_gb_month: Some(0.1),
+            prices: PriceFlags {
+                usd_per_gb_month: Some(0.1),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap();

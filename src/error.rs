@@ -24,6 +24,10 @@ pub enum Error {
     #[error("{path}: {message}")]
     SourceFile { path: String, message: String },
 
+    /// An object store that cannot be set up: a missing bucket, account or credential.
+    #[error("{uri}: {message}")]
+    Storage { uri: String, message: String },
+
     /// A configured column (text or id) is not in the source.
     #[error("{role} '{column}' not found in {dataset}; its columns are: {columns}")]
     MissingColumn {

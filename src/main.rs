@@ -9,6 +9,7 @@ use clap::Parser;
 use prepcost::cli::{Cli, Command};
 use prepcost::config::{InspectConfig, LoaderConfig, ProfileConfig};
 use prepcost::report::Report;
+use prepcost::storage::redact::{RedactingStderr, redact};
 use prepcost::{Error, commands, output, report};
 
 /// Exit codes: 0 success, 1 a budget or threshold was exceeded, 2 an error, 130 interrupted.
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
     runtime.shutdown_background();
     match outcome {
         Ok(Ok((stdout, within_thresholds))) => {
-            print!("{stdout}");
+            print!("{}", redact(&stdout));
             if within_thresholds {
                 ExitCode::SUCCESS
             } else {
@@ -72,7 +73,7 @@ fn main() -> ExitCode {
         Ok(Err(e)) => {
             eprintln!(
                 "prepcost: error: {}",
-                prepcost::error::one_line(&e.to_string())
+                redact(&prepcost::error::one_line(&e.to_string()))
             );
             ExitCode::from(EXIT_ERROR)
         }
@@ -84,7 +85,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|| "unknown".to_string());
             eprintln!(
                 "prepcost: error: internal error, please report it: {}",
-                prepcost::error::one_line(&message)
+                redact(&prepcost::error::one_line(&message))
             );
             ExitCode::from(EXIT_ERROR)
         }
@@ -124,7 +125,7 @@ async fn run(cli: Cli) -> prepcost::Result<(String, bool)> {
         }
     };
     if let Some(path) = &report_file {
-        output::write_file(path, &report::render_json(&report))?;
+        output::write_file(path, &redact(&report::render_json(&report)))?;
     }
     Ok((report::render(&report, format), report.within_thresholds()))
 }
@@ -144,6 +145,6 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("off"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingStderr)
         .init();
 }

@@ -15,6 +15,7 @@ use crate::report::near_dedup::NearDedupReport;
 use crate::report::{StageReport, StepReport};
 use crate::resources;
 use crate::session::Session;
+use crate::storage::instrumented::{Mark, RequestCounter};
 use crate::stages::{SOURCE_ROW, Stage, StageError, StageInput};
 use crate::tokens::{TokenCounter, TokenStats};
 
@@ -26,16 +27,21 @@ pub struct Meter {
     started: Instant,
     cpu_at_start: Duration,
     pool: Arc<PeakMemoryPool>,
+    requests: Arc<RequestCounter>,
+    requests_at_start: Mark,
 }
 
 impl Meter {
     /// Starts measuring; the pool's peak restarts from what is reserved now.
-    pub fn start(pool: &Arc<PeakMemoryPool>) -> Self {
-        pool.reset_peak();
+    pub fn start(session: &Session) -> Self {
+        session.pool.reset_peak();
+        let requests = session.source_requests();
         Meter {
             started: Instant::now(),
             cpu_at_start: resources::cpu_time(),
-            pool: Arc::clone(pool),
+            pool: Arc::clone(&session.pool),
+            requests_at_start: requests.mark(),
+            requests,
         }
     }
 
@@ -50,6 +56,7 @@ impl Meter {
             peak_memory_bytes: self.pool.peak() as u64,
             result_bytes: result.bytes(),
             spilled: result.spilled(),
+            requests: self.requests.since(&self.requests_at_start),
         }
     }
 }
@@ -69,7 +76,7 @@ pub async fn run(
     let mut reports = Vec::with_capacity(stages.len());
     for stage in stages {
         progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
-        let meter = Meter::start(&session.pool);
+        let meter = Meter::start(session);
         let (next, near_dedup) =
             run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
         let step = meter.finish(&next);

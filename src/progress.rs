@@ -3,6 +3,8 @@
 
 use std::io::{IsTerminal, Write};
 
+use crate::storage::redact::redact;
+
 /// Where progress goes.
 pub struct Progress {
     enabled: bool,
@@ -18,7 +20,7 @@ impl Progress {
     /// A step starts.
     pub fn step(&self, what: &str) {
         if self.enabled {
-            eprintln!("prepcost: {what}");
+            eprintln!("prepcost: {}", redact(what));
         }
     }
 
@@ -26,7 +28,7 @@ impl Progress {
     pub fn update(&self, what: &str) {
         if self.enabled {
             let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[2Kprepcost: {what}");
+            let _ = write!(stderr, "\r\x1b[2Kprepcost: {}", redact(what));
             let _ = stderr.flush();
         }
     }

@@ -2,7 +2,7 @@
 //! directory, the prepcost UDFs, and the engine settings.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::intermediate::Collector;
 use crate::memory::{self, PeakMemoryPool};
 use crate::resources;
+use crate::storage::instrumented::RequestCounter;
 
 /// The share of the memory limit one intermediate result may hold before it spills. A stage
 /// holds its input and its result at once; the last third is left to the query's operators.
@@ -28,6 +29,8 @@ pub struct Session {
     pub pool: Arc<PeakMemoryPool>,
     pub threads: usize,
     temp_dir: TempDir,
+    /// The counters of the source's store, once it is registered.
+    source_requests: OnceLock<Arc<RequestCounter>>,
 }
 
 impl Session {
@@ -60,6 +63,7 @@ impl Session {
             pool,
             threads,
             temp_dir,
+            source_requests: OnceLock::new(),
         })
     }
 
@@ -84,6 +88,12 @@ impl Session {
     pub fn register_store(&self, location: &crate::storage::Location) {
         self.ctx
             .register_object_store(location.url.as_ref(), Arc::clone(&location.store));
+        let _ = self.source_requests.set(Arc::clone(&location.requests));
+    }
+
+    /// What has been asked of the source's store (nothing before it is registered).
+    pub fn source_requests(&self) -> Arc<RequestCounter> {
+        self.source_requests.get().cloned().unwrap_or_default()
     }
 
     /// The run's private directory for temporary files.

@@ -22,8 +22,9 @@ use object_store::ObjectMeta;
 /// Runs `inspect` and returns its report.
 pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
     let started = Instant::now();
-    let location = storage::resolve(&config.source)?;
+    let location = storage::resolve(&config.source, &config.storage_options).await?;
     let requests = Arc::clone(&location.requests);
+    let (provider, display) = (location.provider, location.display.clone());
     let text_object = location.is_object
         && location
             .path
@@ -54,6 +55,11 @@ pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
         },
     };
     report.requests = requests.snapshot();
+    let prices = config.pricing.requests_for(provider);
+    report.cost.requests_usd = prices.requests_usd(&report.requests);
+    report.cost.egress_usd = prices.egress_usd(&report.requests);
+    report.cost.request_pricing = prices;
+    report.source.uri = display;
     report.run.wall_seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -209,7 +215,10 @@ fn report(
         },
         cost: StorageCost {
             storage_usd_per_month: layout.totals.storage_usd_per_month,
+            requests_usd: 0.0,
+            egress_usd: 0.0,
             pricing: config.pricing,
+            request_pricing: config.pricing.requests_for(crate::storage::Provider::Local),
         },
         totals: layout.totals,
         columns: layout.columns,

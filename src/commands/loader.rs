@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::loader::{self, Limit, Measured, Plan};
 use crate::progress::Progress;
 use crate::report::loader::{
-    LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, Percentiles, ScalingRow,
+    LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, Percentiles, RequestCost,
+    ScalingRow,
     Verdict, relate_to_fewest, scaling_row, verdict,
 };
 use crate::report::{SCHEMA_VERSION, count, ratio};
@@ -22,7 +23,7 @@ use crate::{resources, textfiles};
 pub async fn run(config: &LoaderConfig) -> Result<LoaderReport> {
     let started = Instant::now();
     let progress = Progress::new(config.quiet);
-    let location = storage::resolve(&config.source)?;
+    let location = storage::resolve(&config.source, &config.storage_options).await?;
     let tokenizer = Tokenizer::load(&config.tokenizer)?.map(Arc::new);
     let cores = resources::cores();
 
@@ -90,12 +91,13 @@ pub async fn run(config: &LoaderConfig) -> Result<LoaderReport> {
         .unwrap_or_default();
     let loader = figures(&headline, headline_fetched, counts_tokens, scaling, verdict);
 
+    let requests = location.requests.snapshot();
     Ok(LoaderReport {
         schema_version: SCHEMA_VERSION,
         command: "loader",
         prepcost_version: env!("CARGO_PKG_VERSION"),
         source: LoaderSource {
-            uri: config.source.clone(),
+            uri: location.display.clone(),
             files: dataset.files.len() as u64,
             row_groups: plan.row_groups() as u64,
             rows: dataset.rows(),
@@ -131,7 +133,8 @@ pub async fn run(config: &LoaderConfig) -> Result<LoaderReport> {
             },
         },
         loader,
-        requests: location.requests.snapshot(),
+        cost: RequestCost::of(&requests, config.pricing.requests_for(location.provider)),
+        requests,
         run: LoaderRun {
             cores,
             wall_seconds: started.elapsed().as_secs_f64(),

@@ -16,6 +16,8 @@ use crate::session::Session;
 use crate::stages::{self, Stage};
 use crate::tokenizer::Tokenizer;
 use crate::tokens::TokenCounter;
+use crate::storage::Provider;
+use crate::storage::instrumented::RequestStats;
 use crate::{layout, output, resources, scan, storage};
 
 /// Runs `profile` and returns its report.
@@ -27,9 +29,15 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         .iter()
         .map(|spec| stages::build(spec, &config.source))
         .collect::<Result<_>>()?;
-    let location = storage::resolve(&config.source.uri)?;
+    let location = storage::resolve(&config.source.uri, &config.storage_options).await?;
     let session = Session::new(config.memory_limit)?;
     session.register_store(&location);
+    let location_requests = std::sync::Arc::clone(&location.requests);
+    let (source_provider, source_display) = (location.provider, location.display.clone());
+    let output_provider = config
+        .output
+        .as_deref()
+        .map_or(Provider::Local, storage::provider_of);
     let cache = session
         .ctx
         .runtime_env()
@@ -42,7 +50,7 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         "scanning {} ({} rows)",
         config.source.uri, storage.rows
     ));
-    let meter = Meter::start(&session.pool);
+    let meter = Meter::start(&session);
     let source = scan::scan(&session, &dataset, &config.source).await?;
     let scan_step = meter.finish(&source);
     let source_stats = source.stats();
@@ -87,7 +95,7 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
     let output = match &config.output {
         Some(target) => {
             progress.step(&format!("writing {target}"));
-            Some(output::write(&session, &result, target).await?)
+            Some(output::write(&session, &result, target, &config.storage_options).await?)
         }
         None => None,
     };
@@ -101,18 +109,20 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         source_stats,
         result_stats,
     );
+    let requests = location_requests.snapshot();
     let cost = cost(
         &config.pricing,
         &totals,
         storage.file_bytes,
-        output.as_ref(),
+        &requests,
+        (source_provider, output.as_ref().map(|o| (o, output_provider))),
     );
     Ok(ProfileReport {
         schema_version: SCHEMA_VERSION,
         command: "profile",
         prepcost_version: env!("CARGO_PKG_VERSION"),
         source: SourceReport {
-            uri: config.source.uri.clone(),
+            uri: source_display,
             format: config.source.format,
             text_column: config.source.text_column.clone(),
             id_column: config.source.id_column.clone(),
@@ -128,6 +138,7 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         output,
         totals,
         cost,
+        requests,
         run: RunReport {
             memory_limit_bytes: config.memory_limit,
             threads: session.threads,
@@ -171,13 +182,38 @@ fn totals(
     }
 }
 
+/// Money: compute, storage, and the requests and egress of the source's store and the
+/// output's, each at its provider's prices.
 fn cost(
     pricing: &Pricing,
     totals: &Totals,
     source_bytes: u64,
-    output: Option<&OutputReport>,
+    requests: &RequestStats,
+    (source_provider, output): (Provider, Option<(&OutputReport, Provider)>),
 ) -> CostReport {
+    let source_prices = pricing.requests_for(source_provider);
+    let output_prices = output.map(|(o, provider)| (o, pricing.requests_for(provider)));
+    let (requests_usd, egress_usd) = match &output_prices {
+        // The output's requests are in the run's counts too: priced at its own provider's.
+        Some((o, prices)) => (
+            source_prices.requests_usd(requests) - source_prices.requests_usd(&o.requests)
+                + prices.requests_usd(&o.requests),
+            source_prices.egress_usd(requests) - source_prices.egress_usd(&o.requests)
+                + prices.egress_usd(&o.requests),
+        ),
+        None => (
+            source_prices.requests_usd(requests),
+            source_prices.egress_usd(requests),
+        ),
+    };
+    let output = output.map(|(o, _)| o);
     CostReport {
+        requests_usd: requests_usd.max(0.0),
+        egress_usd: egress_usd.max(0.0),
+        request_pricing: source_prices,
+        output_request_pricing: output_prices
+            .map(|(_, p)| p)
+            .filter(|p| p.provider != source_prices.provider),
         core_hours: totals.cpu_seconds / 3600.0,
         compute_usd: pricing.compute_usd(totals.cpu_seconds),
         source_storage_usd_per_month: pricing.storage_usd_per_month(source_bytes),

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
-use crate::cost::Pricing;
+use crate::cost::{Pricing, RequestPricing};
 use crate::dataset::SkippedFile;
 use crate::storage::instrumented::RequestStats;
 
@@ -253,7 +253,12 @@ pub struct TextColumn {
 pub struct StorageCost {
     /// Keeping the dataset's files in object storage for a month.
     pub storage_usd_per_month: f64,
+    /// The requests this run made of the store, priced.
+    pub requests_usd: f64,
+    /// The bytes this run read out of the store, priced.
+    pub egress_usd: f64,
     pub pricing: Pricing,
+    pub request_pricing: RequestPricing,
 }
 
 /// The conditions of the run.

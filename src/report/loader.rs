@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{nearest_rank, ratio};
 use crate::loader::Measured;
+use crate::cost::RequestPricing;
 use crate::storage::instrumented::RequestStats;
 
 /// The `loader` report.
@@ -18,7 +19,26 @@ pub struct LoaderReport {
     pub loader: LoaderFigures,
     /// Requests of every run together, listing and footers included.
     pub requests: RequestStats,
+    pub cost: RequestCost,
     pub run: LoaderRun,
+}
+
+/// What the runs' requests and egress cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestCost {
+    pub requests_usd: f64,
+    pub egress_usd: f64,
+    pub request_pricing: RequestPricing,
+}
+
+impl RequestCost {
+    pub fn of(requests: &RequestStats, prices: RequestPricing) -> Self {
+        RequestCost {
+            requests_usd: prices.requests_usd(requests),
+            egress_usd: prices.egress_usd(requests),
+            request_pricing: prices,
+        }
+    }
 }
 
 /// The conditions of the whole command.

@@ -17,7 +17,8 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::config::SourceFormat;
-use crate::cost::Pricing;
+use crate::cost::{Pricing, RequestPricing};
+use crate::storage::instrumented::RequestStats;
 use crate::tokens::TokenStats;
 
 /// Bumped when a field changes meaning or disappears; new fields do not bump it.
@@ -98,6 +99,8 @@ pub struct ProfileReport {
     pub output: Option<OutputReport>,
     pub totals: Totals,
     pub cost: CostReport,
+    /// Every request of the run: the source's and the output's together.
+    pub requests: RequestStats,
     pub run: RunReport,
 }
 
@@ -167,6 +170,8 @@ pub struct StepReport {
     /// Memory held by the step's result, or its size on disk when spilled.
     pub result_bytes: u64,
     pub spilled: bool,
+    /// What the step asked of the source's store.
+    pub requests: RequestStats,
 }
 
 /// One pipeline stage.
@@ -195,6 +200,8 @@ pub struct StageReport {
     pub tokens_out: Option<TokenStats>,
     /// Tokens of its input minus those of its result (negative when it added tokens).
     pub tokens_removed: Option<i64>,
+    /// What the stage asked of the source's store.
+    pub requests: RequestStats,
     /// What a `minhash` stage found; absent for other stages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub near_dedup: Option<Box<near_dedup::NearDedupReport>>,
@@ -209,6 +216,8 @@ pub struct OutputReport {
     pub bytes: u64,
     pub wall_seconds: f64,
     pub cpu_seconds: f64,
+    /// What writing asked of the output's store.
+    pub requests: RequestStats,
 }
 
 /// Sums over the whole run.
@@ -238,7 +247,16 @@ pub struct CostReport {
     pub source_storage_usd_per_month: f64,
     /// Keeping the output for a month, when one was written.
     pub output_storage_usd_per_month: Option<f64>,
+    /// The run's storage requests (source and output), priced.
+    pub requests_usd: f64,
+    /// The bytes the run read out of the source's store, priced.
+    pub egress_usd: f64,
     pub pricing: Pricing,
+    /// The request and egress prices of the source's provider.
+    pub request_pricing: RequestPricing,
+    /// Those of the output's provider, when it is elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_request_pricing: Option<RequestPricing>,
 }
 
 /// The conditions of the run.
@@ -280,6 +298,7 @@ impl StageReport {
             text_mb_per_second: ratio(text_bytes_in as f64 / 1e6, step.wall_seconds),
             tokens_out: None,
             tokens_removed: None,
+            requests: step.requests.clone(),
             near_dedup: None,
         }
     }

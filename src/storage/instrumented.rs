@@ -1,5 +1,6 @@
 //! The instrumenting object-store decorator: wraps every store prepcost reads or writes (the
-//! local one too) and counts requests by kind, bytes in and out, and request latency.
+//! local one too) and the counters it and the wire counter ([`super::wire`]) share: requests
+//! by kind, bytes in and out, request latency and retries, per command and per stage.
 //!
 //! A GET's bytes are the length of the range the store returned, which is what a cloud store
 //! bills as egress. Latency is the time until the store answered (the first byte of a GET),
@@ -23,21 +24,47 @@ use object_store::{
 };
 use serde::Serialize;
 
+/// The kinds of request a store is asked, as providers bill them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    Get,
+    RangedGet,
+    Head,
+    List,
+    /// A single PUT, or the creation or completion of a multipart upload.
+    Put,
+    MultipartPart,
+    Delete,
+    Copy,
+}
+
+/// The counters of a [`RequestCounter`], by index.
+const GET: usize = 0;
+const RANGED_GET: usize = 1;
+const HEAD: usize = 2;
+const LIST: usize = 3;
+const PUT: usize = 4;
+const MULTIPART_PARTS: usize = 5;
+const DELETE: usize = 6;
+const COPY: usize = 7;
+const BYTES_IN: usize = 8;
+const BYTES_OUT: usize = 9;
+const RETRIES: usize = 10;
+const COUNTERS: usize = 11;
+
 /// Counters shared by a store and everything that reads through it.
 #[derive(Debug, Default)]
 pub struct RequestCounter {
-    get: AtomicU64,
-    ranged_get: AtomicU64,
-    head: AtomicU64,
-    list: AtomicU64,
-    put: AtomicU64,
-    multipart_parts: AtomicU64,
-    delete: AtomicU64,
-    copy: AtomicU64,
-    bytes_in: AtomicU64,
-    bytes_out: AtomicU64,
-    /// Latency of every timed request, in microseconds.
+    counts: [AtomicU64; COUNTERS],
+    /// Latency of every timed request, in microseconds, in the order they ended.
     latencies_us: Mutex<Vec<u32>>,
+}
+
+/// The counters at one moment, to count what happened since (a stage's share).
+#[derive(Debug, Clone, Default)]
+pub struct Mark {
+    counts: [u64; COUNTERS],
+    latencies: usize,
 }
 
 /// What a store was asked to do, as counted by [`RequestCounter`].
@@ -48,9 +75,9 @@ pub struct RequestStats {
     /// GET requests for a byte range.
     pub ranged_get: u64,
     pub head: u64,
-    /// LIST calls (one per listing, however many pages the store returns).
+    /// LIST requests (each page of a listing on remote stores).
     pub list: u64,
-    /// Single PUTs and completed multipart uploads.
+    /// Single PUTs, and the creations and completions of multipart uploads.
     pub put: u64,
     pub multipart_parts: u64,
     pub delete: u64,
@@ -59,7 +86,8 @@ pub struct RequestStats {
     pub bytes_in: u64,
     /// Bytes sent to the store.
     pub bytes_out: u64,
-    /// Requests retried by the store client (none for local files).
+    /// Requests that failed in a way the client retries (transport errors, timeouts, 408,
+    /// 429, 5xx, bodies cut short); each is one more request in the counts above.
     pub retries: u64,
     pub latency_s: LatencySummary,
 }
@@ -83,28 +111,42 @@ impl RequestStats {
 impl RequestCounter {
     /// The counts so far.
     pub fn snapshot(&self) -> RequestStats {
-        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        self.since(&Mark::default())
+    }
+
+    /// The counters now.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            counts: std::array::from_fn(|i| self.counts[i].load(Ordering::Relaxed)),
+            latencies: self.latencies_us.lock().map(|l| l.len()).unwrap_or(0),
+        }
+    }
+
+    /// What was counted since `mark`.
+    pub fn since(&self, mark: &Mark) -> RequestStats {
+        let now = self.mark();
+        let n = |i: usize| now.counts[i].saturating_sub(mark.counts[i]);
         let mut latencies = self
             .latencies_us
             .lock()
-            .map(|l| l.clone())
+            .map(|l| l.get(mark.latencies..).unwrap_or_default().to_vec())
             .unwrap_or_default();
         latencies.sort_unstable();
         let percentile = |p: f64| {
             crate::report::nearest_rank(&latencies, p).map_or(0.0, |us| f64::from(us) / 1e6)
         };
         RequestStats {
-            get: load(&self.get),
-            ranged_get: load(&self.ranged_get),
-            head: load(&self.head),
-            list: load(&self.list),
-            put: load(&self.put),
-            multipart_parts: load(&self.multipart_parts),
-            delete: load(&self.delete),
-            copy: load(&self.copy),
-            bytes_in: load(&self.bytes_in),
-            bytes_out: load(&self.bytes_out),
-            retries: 0,
+            get: n(GET),
+            ranged_get: n(RANGED_GET),
+            head: n(HEAD),
+            list: n(LIST),
+            put: n(PUT),
+            multipart_parts: n(MULTIPART_PARTS),
+            delete: n(DELETE),
+            copy: n(COPY),
+            bytes_in: n(BYTES_IN),
+            bytes_out: n(BYTES_OUT),
+            retries: n(RETRIES),
             latency_s: LatencySummary {
                 p50: percentile(0.50),
                 p95: percentile(0.95),
@@ -114,11 +156,41 @@ impl RequestCounter {
         }
     }
 
-    fn count(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+    fn add(&self, counter: usize, n: u64) {
+        self.counts[counter].fetch_add(n, Ordering::Relaxed);
     }
 
-    fn time(&self, started: Instant) {
+    /// Counts one request of `kind` that sends `bytes_out` bytes.
+    pub fn record(&self, kind: RequestKind, bytes_out: u64) {
+        let counter = match kind {
+            RequestKind::Get => GET,
+            RequestKind::RangedGet => {
+                self.add(GET, 1);
+                RANGED_GET
+            }
+            RequestKind::Head => HEAD,
+            RequestKind::List => LIST,
+            RequestKind::Put => PUT,
+            RequestKind::MultipartPart => MULTIPART_PARTS,
+            RequestKind::Delete => DELETE,
+            RequestKind::Copy => COPY,
+        };
+        self.add(counter, 1);
+        self.add(BYTES_OUT, bytes_out);
+    }
+
+    /// Counts bytes received.
+    pub fn received(&self, bytes: u64) {
+        self.add(BYTES_IN, bytes);
+    }
+
+    /// Counts a request that failed in a way that is retried.
+    pub fn failed(&self) {
+        self.add(RETRIES, 1);
+    }
+
+    /// Records the latency of a request that started at `started`.
+    pub fn time(&self, started: Instant) {
         let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
         if let Ok(mut latencies) = self.latencies_us.lock() {
             latencies.push(micros);
@@ -126,17 +198,49 @@ impl RequestCounter {
     }
 }
 
+/// Where a store's requests are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// By the decorator, one per operation (local files, which have no wire).
+    Operations,
+    /// By the store's HTTP client, one per exchange (see [`super::wire`]); the decorator
+    /// passes requests through.
+    Wire,
+}
+
 /// An object store that counts what is asked of the store it wraps.
 #[derive(Debug)]
 pub struct InstrumentedStore {
     inner: Arc<dyn ObjectStore>,
     counter: Arc<RequestCounter>,
+    counting: Counting,
 }
 
 impl InstrumentedStore {
     /// Wraps `inner`; the counts go to `counter`.
-    pub fn new(inner: Arc<dyn ObjectStore>, counter: Arc<RequestCounter>) -> Self {
-        InstrumentedStore { inner, counter }
+    pub fn new(inner: Arc<dyn ObjectStore>, counter: Arc<RequestCounter>, counting: Counting) -> Self {
+        InstrumentedStore {
+            inner,
+            counter,
+            counting,
+        }
+    }
+
+    /// Counts one operation of `kind`, unless the wire counts it.
+    fn record(&self, kind: RequestKind, bytes_out: u64) {
+        if self.counting == Counting::Operations {
+            self.counter.record(kind, bytes_out);
+        }
+    }
+
+    /// Runs `request`, timing it when the wire does not.
+    async fn timed<T>(&self, request: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let result = request.await;
+        if self.counting == Counting::Operations {
+            self.counter.time(started);
+        }
+        result
     }
 }
 
@@ -154,13 +258,8 @@ impl ObjectStore for InstrumentedStore {
         payload: PutPayload,
         opts: PutOptions,
     ) -> Result<PutResult> {
-        let c = &self.counter;
-        RequestCounter::count(&c.put, 1);
-        RequestCounter::count(&c.bytes_out, payload.content_length() as u64);
-        let started = Instant::now();
-        let result = self.inner.put_opts(location, payload, opts).await;
-        c.time(started);
-        result
+        self.record(RequestKind::Put, payload.content_length() as u64);
+        self.timed(self.inner.put_opts(location, payload, opts)).await
     }
 
     async fn put_multipart_opts(
@@ -169,6 +268,9 @@ impl ObjectStore for InstrumentedStore {
         opts: PutMultipartOptions,
     ) -> Result<Box<dyn MultipartUpload>> {
         let upload = self.inner.put_multipart_opts(location, opts).await?;
+        if self.counting == Counting::Wire {
+            return Ok(upload);
+        }
         Ok(Box::new(InstrumentedUpload {
             inner: upload,
             counter: Arc::clone(&self.counter),
@@ -176,21 +278,15 @@ impl ObjectStore for InstrumentedStore {
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
-        let c = &self.counter;
-        if options.head {
-            RequestCounter::count(&c.head, 1);
-        } else {
-            RequestCounter::count(&c.get, 1);
-            if options.range.is_some() {
-                RequestCounter::count(&c.ranged_get, 1);
-            }
-        }
-        let head = options.head;
-        let started = Instant::now();
-        let result = self.inner.get_opts(location, options).await;
-        c.time(started);
-        if let (Ok(r), false) = (&result, head) {
-            RequestCounter::count(&c.bytes_in, r.range.end - r.range.start);
+        let kind = match (options.head, &options.range) {
+            (true, _) => RequestKind::Head,
+            (false, Some(_)) => RequestKind::RangedGet,
+            (false, None) => RequestKind::Get,
+        };
+        self.record(kind, 0);
+        let result = self.timed(self.inner.get_opts(location, options)).await;
+        if let (Ok(r), Counting::Operations, false) = (&result, self.counting, kind == RequestKind::Head) {
+            self.counter.received(r.range.end - r.range.start);
         }
         result
     }
@@ -210,15 +306,18 @@ impl ObjectStore for InstrumentedStore {
         &self,
         locations: BoxStream<'static, Result<Path>>,
     ) -> BoxStream<'static, Result<Path>> {
+        if self.counting == Counting::Wire {
+            return self.inner.delete_stream(locations);
+        }
         let counter = Arc::clone(&self.counter);
         let counted = locations
-            .inspect(move |_| RequestCounter::count(&counter.delete, 1))
+            .inspect(move |_| counter.record(RequestKind::Delete, 0))
             .boxed();
         self.inner.delete_stream(counted)
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
-        RequestCounter::count(&self.counter.list, 1);
+        self.record(RequestKind::List, 0);
         self.inner.list(prefix)
     }
 
@@ -227,27 +326,24 @@ impl ObjectStore for InstrumentedStore {
         prefix: Option<&Path>,
         offset: &Path,
     ) -> BoxStream<'static, Result<ObjectMeta>> {
-        RequestCounter::count(&self.counter.list, 1);
+        self.record(RequestKind::List, 0);
         self.inner.list_with_offset(prefix, offset)
     }
 
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
-        RequestCounter::count(&self.counter.list, 1);
-        let started = Instant::now();
-        let result = self.inner.list_with_delimiter(prefix).await;
-        self.counter.time(started);
-        result
+        self.record(RequestKind::List, 0);
+        self.timed(self.inner.list_with_delimiter(prefix)).await
     }
 
     async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
-        RequestCounter::count(&self.counter.copy, 1);
+        self.record(RequestKind::Copy, 0);
         self.inner.copy_opts(from, to, options).await
     }
 
     async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> Result<()> {
         // A rename is a copy and a delete on object stores (local files rename in place).
-        RequestCounter::count(&self.counter.copy, 1);
-        RequestCounter::count(&self.counter.delete, 1);
+        self.record(RequestKind::Copy, 0);
+        self.record(RequestKind::Delete, 0);
         self.inner.rename_opts(from, to, options).await
     }
 }
@@ -262,13 +358,13 @@ struct InstrumentedUpload {
 #[async_trait]
 impl MultipartUpload for InstrumentedUpload {
     fn put_part(&mut self, data: PutPayload) -> UploadPart {
-        RequestCounter::count(&self.counter.multipart_parts, 1);
-        RequestCounter::count(&self.counter.bytes_out, data.content_length() as u64);
+        self.counter
+            .record(RequestKind::MultipartPart, data.content_length() as u64);
         self.inner.put_part(data)
     }
 
     async fn complete(&mut self) -> Result<PutResult> {
-        RequestCounter::count(&self.counter.put, 1);
+        self.counter.record(RequestKind::Put, 0);
         self.inner.complete().await
     }
 
@@ -285,7 +381,11 @@ mod tests {
     #[tokio::test]
     async fn every_request_and_byte_is_counted() {
         let counter = Arc::new(RequestCounter::default());
-        let store = InstrumentedStore::new(Arc::new(InMemory::new()), Arc::clone(&counter));
+        let store = InstrumentedStore::new(
+            Arc::new(InMemory::new()),
+            Arc::clone(&counter),
+            Counting::Operations,
+        );
         let path = Path::from("a/b.bin");
         store.put(&path, vec![7u8; 1000].into()).await.unwrap();
         assert_eq!(store.head(&path).await.unwrap().size, 1000);

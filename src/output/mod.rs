@@ -1,7 +1,8 @@
 //! Writes the pipeline's result as a zstd Parquet dataset, atomically: the files are written
-//! into a hidden staging directory beside the target and renamed into place only when all of
-//! them are complete, so a reader never sees a half-written dataset and a failed run leaves
-//! the target as it was.
+//! into a hidden staging directory beside a local target and renamed into place only when all
+//! of them are complete, so a reader never sees a half-written dataset and a failed run leaves
+//! the target as it was. A remote target gets the files by multipart upload, committed only
+//! once every part of every file is in (see [`upload`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,44 +20,89 @@ use crate::report::OutputReport;
 use crate::resources;
 use crate::session::Session;
 use crate::stages::SOURCE_ROW;
+use crate::storage::{self, StorageOptions};
+
+mod upload;
 
 /// The codec of output files.
 pub const OUTPUT_COMPRESSION: &str = "zstd(3)";
 
-/// Writes `result`, in source order and without `__source_row`, to the directory `target`.
-pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Result<OutputReport> {
+/// Writes `result`, in source order and without `__source_row`, to the directory or object
+/// store prefix `target`; `options` configure a remote target's store.
+pub async fn write(
+    session: &Session,
+    result: &Intermediate,
+    target: &str,
+    options: &StorageOptions,
+) -> Result<OutputReport> {
     let started = Instant::now();
     let cpu_at_start = resources::cpu_time();
+    let requests = session.source_requests();
+    let requests_at_start = requests.mark();
+    let remote = storage::output_location(target, options, &requests)?;
+    let display = remote
+        .as_ref()
+        .map_or_else(|| target.to_string(), |r| r.display.clone());
     let fail = |message: String| Error::Output {
-        path: target.to_string(),
+        path: display.clone(),
         message,
     };
     let local = target.strip_prefix("file://").unwrap_or(target);
-    if local.contains("://") {
-        return Err(fail(
-            "only local directories are supported as output in this version".into(),
-        ));
-    }
     let target_path = PathBuf::from(local);
-    if target_path.exists() && !target_path.is_dir() {
-        return Err(fail("exists and is not a directory".into()));
-    }
-    let parent = match target_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    // Files are written to a staging directory: beside a local target, so that they are
+    // renamed into place; in the run's temporary directory for a remote one.
+    let staging_parent = match &remote {
+        Some(_) => session.temp_dir().to_path_buf(),
+        None => {
+            if target_path.exists() && !target_path.is_dir() {
+                return Err(fail("exists and is not a directory".into()));
+            }
+            let parent = match target_path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            std::fs::create_dir_all(&parent)
+                .map_err(|e| fail(format!("creating {}: {e}", parent.display())))?;
+            parent
+        }
     };
-    std::fs::create_dir_all(&parent)
-        .map_err(|e| fail(format!("creating {}: {e}", parent.display())))?;
     let staging = tempfile::Builder::new()
         .prefix(".prepcost-staging-")
-        .tempdir_in(&parent)
+        .tempdir_in(&staging_parent)
         .map_err(|e| {
             fail(format!(
                 "creating a staging directory in {}: {e}",
-                parent.display()
+                staging_parent.display()
             ))
         })?;
+    write_parquet(session, result, staging.path(), &display).await?;
+    let (files, bytes) = name_parts(staging.path()).map_err(|e| fail(e.to_string()))?;
+    match &remote {
+        Some(remote) => upload::commit(remote, staging.path(), files)
+            .await
+            .map_err(fail)?,
+        None => commit(staging.keep(), &target_path).map_err(fail)?,
+    }
+    Ok(OutputReport {
+        uri: display,
+        files,
+        rows: result.stats().rows,
+        bytes,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        cpu_seconds: resources::cpu_time()
+            .saturating_sub(cpu_at_start)
+            .as_secs_f64(),
+        requests: requests.since(&requests_at_start),
+    })
+}
 
+/// Writes `result` as zstd Parquet files into the directory `staging`.
+async fn write_parquet(
+    session: &Session,
+    result: &Intermediate,
+    staging: &Path,
+    target: &str,
+) -> Result<()> {
     let engine_error = |e: DataFusionError| {
         if is_out_of_memory(&e) {
             Error::MemoryLimit {
@@ -65,7 +111,10 @@ pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Re
                 message: describe(&e),
             }
         } else {
-            fail(describe(&e))
+            Error::Output {
+                path: target.to_string(),
+                message: describe(&e),
+            }
         }
     };
     // One sort over all of the result, not one per partition plus a merge: under a small
@@ -88,7 +137,7 @@ pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Re
         .map_err(engine_error)?;
     let mut options = TableParquetOptions::default();
     options.global.compression = Some(OUTPUT_COMPRESSION.to_string());
-    let directory = format!("{}/", staging.path().display());
+    let directory = format!("{}/", staging.display());
     frame
         .write_parquet(&directory, DataFrameWriteOptions::new(), Some(options))
         .await
@@ -97,19 +146,7 @@ pub async fn write(session: &Session, result: &Intermediate, target: &str) -> Re
         .ctx
         .deregister_table(INPUT_TABLE)
         .map_err(engine_error)?;
-
-    let (files, bytes) = name_parts(staging.path()).map_err(|e| fail(e.to_string()))?;
-    commit(staging.keep(), &target_path).map_err(fail)?;
-    Ok(OutputReport {
-        uri: target.to_string(),
-        files,
-        rows: result.stats().rows,
-        bytes,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        cpu_seconds: resources::cpu_time()
-            .saturating_sub(cpu_at_start)
-            .as_secs_f64(),
-    })
+    Ok(())
 }
 
 /// Writes `text` to the file `path` atomically: into a temporary file beside it, then renamed.
