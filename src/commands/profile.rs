@@ -29,7 +29,18 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         .iter()
         .map(|spec| stages::build(spec, &config.source))
         .collect::<Result<_>>()?;
-    let location = storage::resolve(&config.source.uri, &config.storage_options).await?;
+    // Storage options are for the remote stores: the source's, or else the output's.
+    let remote_source = storage::provider_of(&config.source.uri) != Provider::Local;
+    let remote_output = config
+        .output
+        .as_deref()
+        .is_some_and(|o| storage::provider_of(o) != Provider::Local);
+    let no_options = Default::default();
+    let source_options = match (remote_source, remote_output) {
+        (false, true) => &no_options,
+        _ => &config.storage_options,
+    };
+    let location = storage::resolve(&config.source.uri, source_options).await?;
     let session = Session::new(config.memory_limit)?;
     session.register_store(&location);
     let location_requests = std::sync::Arc::clone(&location.requests);

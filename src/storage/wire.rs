@@ -70,7 +70,9 @@ pub fn classify(method: &Method, query: &str, ranged: bool) -> RequestKind {
         Method::PUT if param("partNumber").is_some() || comp == Some("block") => {
             RequestKind::MultipartPart
         }
+        // DELETE, and S3's DeleteObjects (a POST), which are free.
         Method::DELETE => RequestKind::Delete,
+        Method::POST if param("delete").is_some() => RequestKind::Delete,
         _ if method.as_str() == "PROPFIND" => RequestKind::List,
         // PUT, POST (multipart create and complete), MKCOL, COPY.
         _ => RequestKind::Put,
@@ -170,5 +172,6 @@ mod tests {
         assert_eq!(kind("POST", "uploads", false), RequestKind::Put);
         assert_eq!(kind("PUT", "", false), RequestKind::Put);
         assert_eq!(kind("DELETE", "uploadId=x", false), RequestKind::Delete);
+        assert_eq!(kind("POST", "delete", false), RequestKind::Delete);
     }
 }

@@ -7,4 +7,6 @@ mod loader;
 mod near_dedup;
 mod pipeline;
 mod sample_data;
+mod servers;
+mod storage;
 mod support;

@@ -21,13 +21,23 @@ pub struct Run {
 
 /// Runs `prepcost` with `args`, with no PREPCOST_* settings from the environment.
 pub fn prepcost(args: &[&str]) -> Run {
+    prepcost_env(args, &[])
+}
+
+/// Runs `prepcost` with `args` and the environment variables `env`, with no PREPCOST_* or
+/// object-store settings (AWS_*, AZURE_*, GOOGLE_*, HF_*) from the test's environment.
+pub fn prepcost_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_prepcost"));
     command.args(args);
     for (key, _) in std::env::vars() {
-        if key.starts_with("PREPCOST_") {
+        if ["PREPCOST_", "AWS_", "AZURE_", "GOOGLE_", "HF_"]
+            .iter()
+            .any(|p| key.starts_with(p))
+        {
             command.env_remove(key);
         }
     }
+    command.envs(env.iter().copied());
     let out = command.output().expect("the prepcost binary runs");
     Run {
         code: out.status.code().unwrap_or(-1),
