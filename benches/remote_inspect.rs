@@ -74,12 +74,20 @@ fn inspect(source: &str, server: &Server) -> f64 {
         .output()
         .expect("prepcost runs");
     let seconds = started.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     seconds
 }
 
 /// `[median, min, max]`.
 fn summary(values: &mut [f64]) -> [f64; 3] {
     values.sort_by(f64::total_cmp);
-    [values[values.len() / 2], values[0], values[values.len() - 1]]
+    [
+        values[values.len() / 2],
+        values[0],
+        values[values.len() - 1],
+    ]
 }

@@ -33,6 +33,7 @@ for line in sys.stdin:
     if (m.get("executable") or "").split("/")[-1].startswith(sys.argv[1] + "-"):
         print(m["executable"])' "$1"
 }
+"$(bench_executable remote_inspect)" --objects 1000 --repeat "${REPEAT:-5}"
 raw=$(bench_executable decode_limit)
 "$venv/bin/python" benches/loader_throughput.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --raw "$raw" --data "$corpus" --repeat "${REPEAT:-7}"

@@ -303,12 +303,20 @@ pub struct StoreArgs {
     pub usd_per_gb_month: Option<f64>,
 
     /// Price of 1,000 GET or HEAD requests [default: the provider's list price].
-    #[arg(long = "usd-per-1000-get", value_name = "USD", env = "PREPCOST_USD_PER_1000_GET")]
+    #[arg(
+        long = "usd-per-1000-get",
+        value_name = "USD",
+        env = "PREPCOST_USD_PER_1000_GET"
+    )]
     pub usd_per_1000_get: Option<f64>,
 
     /// Price of 1,000 PUT, LIST, COPY or multipart-part requests [default: the provider's
     /// list price].
-    #[arg(long = "usd-per-1000-put", value_name = "USD", env = "PREPCOST_USD_PER_1000_PUT")]
+    #[arg(
+        long = "usd-per-1000-put",
+        value_name = "USD",
+        env = "PREPCOST_USD_PER_1000_PUT"
+    )]
     pub usd_per_1000_put: Option<f64>,
 
     /// Price of a GB read out of the store; 0 for reads within its region [default: the

@@ -11,13 +11,13 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::cost::Pricing;
-use crate::storage::StorageOptions;
 use crate::dataset::OnError;
 use crate::error::{Error, Result};
 use crate::loader::{Limit, Settings, Shuffle};
 use crate::report::ReportFormat;
 use crate::report::loader::Target;
 use crate::stages;
+use crate::storage::StorageOptions;
 use crate::tokenizer::TokenizerSpec;
 
 /// The text column when none is configured.
@@ -338,11 +338,21 @@ impl Pipeline {
         };
         Ok(Pipeline {
             prices: PriceFlags {
-                usd_per_vcpu_hour: price(pricing.as_ref().and_then(|p| p.usd_per_vcpu_hour.as_ref()))?,
-                usd_per_gb_month: price(pricing.as_ref().and_then(|p| p.usd_per_gb_month.as_ref()))?,
-                usd_per_1000_get: price(pricing.as_ref().and_then(|p| p.usd_per_1000_get.as_ref()))?,
-                usd_per_1000_put: price(pricing.as_ref().and_then(|p| p.usd_per_1000_put.as_ref()))?,
-                usd_per_gb_egress: price(pricing.as_ref().and_then(|p| p.usd_per_gb_egress.as_ref()))?,
+                usd_per_vcpu_hour: price(
+                    pricing.as_ref().and_then(|p| p.usd_per_vcpu_hour.as_ref()),
+                )?,
+                usd_per_gb_month: price(
+                    pricing.as_ref().and_then(|p| p.usd_per_gb_month.as_ref()),
+                )?,
+                usd_per_1000_get: price(
+                    pricing.as_ref().and_then(|p| p.usd_per_1000_get.as_ref()),
+                )?,
+                usd_per_1000_put: price(
+                    pricing.as_ref().and_then(|p| p.usd_per_1000_put.as_ref()),
+                )?,
+                usd_per_gb_egress: price(
+                    pricing.as_ref().and_then(|p| p.usd_per_gb_egress.as_ref()),
+                )?,
             },
             storage_options: source
                 .as_ref()
@@ -461,7 +471,9 @@ impl FileText<'_> {
 fn pricing(prices: PriceFlags) -> Result<Pricing> {
     let defaults = Pricing::default();
     let pricing = Pricing {
-        usd_per_vcpu_hour: prices.usd_per_vcpu_hour.unwrap_or(defaults.usd_per_vcpu_hour),
+        usd_per_vcpu_hour: prices
+            .usd_per_vcpu_hour
+            .unwrap_or(defaults.usd_per_vcpu_hour),
         usd_per_gb_month: prices.usd_per_gb_month.unwrap_or(defaults.usd_per_gb_month),
         usd_per_1000_get: prices.usd_per_1000_get,
         usd_per_1000_put: prices.usd_per_1000_put,

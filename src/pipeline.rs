@@ -15,8 +15,8 @@ use crate::report::near_dedup::NearDedupReport;
 use crate::report::{StageReport, StepReport};
 use crate::resources;
 use crate::session::Session;
-use crate::storage::instrumented::{Mark, RequestCounter};
 use crate::stages::{SOURCE_ROW, Stage, StageError, StageInput};
+use crate::storage::instrumented::{Mark, RequestCounter};
 use crate::tokens::{TokenCounter, TokenStats};
 
 /// The name the previous stage's result has in a stage's query.

@@ -11,8 +11,7 @@ use crate::loader::{self, Limit, Measured, Plan};
 use crate::progress::Progress;
 use crate::report::loader::{
     LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, Percentiles, RequestCost,
-    ScalingRow,
-    Verdict, relate_to_fewest, scaling_row, verdict,
+    ScalingRow, Verdict, relate_to_fewest, scaling_row, verdict,
 };
 use crate::report::{SCHEMA_VERSION, count, ratio};
 use crate::storage::{self, Location};

@@ -14,10 +14,10 @@ use crate::report::{
 };
 use crate::session::Session;
 use crate::stages::{self, Stage};
-use crate::tokenizer::Tokenizer;
-use crate::tokens::TokenCounter;
 use crate::storage::Provider;
 use crate::storage::instrumented::RequestStats;
+use crate::tokenizer::Tokenizer;
+use crate::tokens::TokenCounter;
 use crate::{layout, output, resources, scan, storage};
 
 /// Runs `profile` and returns its report.
@@ -126,7 +126,10 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         &totals,
         storage.file_bytes,
         &requests,
-        (source_provider, output.as_ref().map(|o| (o, output_provider))),
+        (
+            source_provider,
+            output.as_ref().map(|o| (o, output_provider)),
+        ),
     );
     Ok(ProfileReport {
         schema_version: SCHEMA_VERSION,

@@ -51,7 +51,10 @@ pub async fn commit(output: &OutputLocation, dir: &Path, files: u64) -> Result<(
         let upload = match store.put_multipart(&path).await {
             Ok(upload) => upload,
             Err(e) => {
-                sent = Err(format!("starting the upload of {name}: {}", one_line(&e.to_string())));
+                sent = Err(format!(
+                    "starting the upload of {name}: {}",
+                    one_line(&e.to_string())
+                ));
                 break;
             }
         };

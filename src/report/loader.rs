@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use super::{nearest_rank, ratio};
-use crate::loader::Measured;
 use crate::cost::RequestPricing;
+use crate::loader::Measured;
 use crate::storage::instrumented::RequestStats;
 
 /// The `loader` report.

@@ -140,6 +140,15 @@ pub fn render(report: &ProfileReport) -> String {
         cost.pricing.usd_per_gb_month
     ));
     out.push_str(&format!(
+        "Storage requests: {}; {}\n",
+        super::table_inspect::requests(&report.requests),
+        super::table_inspect::request_cost(
+            cost.requests_usd,
+            cost.egress_usd,
+            &cost.request_pricing
+        )
+    ));
+    out.push_str(&format!(
         "Run: {} threads, memory limit {}, engine {}\n",
         report.run.threads,
         format_size(report.run.memory_limit_bytes),

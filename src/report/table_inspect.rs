@@ -4,6 +4,7 @@
 use super::inspect::{ColumnLayout, InspectReport};
 use super::ratio;
 use super::table::{count, right_align_numbers, seconds, table, usd};
+use crate::cost::RequestPricing;
 use crate::memory::format_size;
 use crate::storage::instrumented::RequestStats;
 
@@ -176,9 +177,14 @@ pub fn render(report: &InspectReport) -> String {
         out.push('\n');
     }
     out.push_str(&format!(
-        "Storage requests: {} in {} s\n",
+        "Storage requests: {} in {} s; {}\n",
         requests(&report.requests),
-        seconds(report.run.wall_seconds)
+        seconds(report.run.wall_seconds),
+        request_cost(
+            report.cost.requests_usd,
+            report.cost.egress_usd,
+            &report.cost.request_pricing
+        )
     ));
     out
 }
@@ -265,6 +271,8 @@ pub(super) fn requests(r: &RequestStats) -> String {
         (r.head, "HEAD"),
         (r.get, "GET"),
         (r.put, "PUT"),
+        (r.multipart_parts, "part"),
+        (r.delete, "DELETE"),
     ] {
         if n > 0 {
             parts.push(format!("{} {what}", count(n)));
@@ -277,5 +285,21 @@ pub(super) fn requests(r: &RequestStats) -> String {
     if r.bytes_out > 0 {
         parts.push(format!("{} written", format_size(r.bytes_out)));
     }
+    if r.retries > 0 {
+        parts.push(format!("{} retried", count(r.retries)));
+    }
     parts.join(", ")
+}
+
+/// `$0.0000123 for requests, $0.0000456 egress (s3 list prices)`.
+pub(super) fn request_cost(requests_usd: f64, egress_usd: f64, pricing: &RequestPricing) -> String {
+    format!(
+        "{} for requests, {} egress ({} prices: ${}/1000 GET, ${}/1000 PUT, ${}/GB out)",
+        usd(requests_usd),
+        usd(egress_usd),
+        pricing.provider,
+        pricing.usd_per_1000_get,
+        pricing.usd_per_1000_put,
+        pricing.usd_per_gb_egress
+    )
 }

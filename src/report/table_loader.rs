@@ -3,7 +3,7 @@
 
 use super::loader::LoaderReport;
 use super::table::{count, right_align_numbers, seconds, table};
-use super::table_inspect::requests;
+use super::table_inspect::{request_cost, requests};
 use crate::memory::format_size;
 
 /// The report as tables for a terminal.
@@ -91,8 +91,13 @@ pub fn render(report: &LoaderReport) -> String {
         latency.p99 * 1e3,
     ));
     out.push_str(&format!(
-        "storage (all runs): {}\n",
-        requests(&report.requests)
+        "storage (all runs): {}; {}\n",
+        requests(&report.requests),
+        request_cost(
+            report.cost.requests_usd,
+            report.cost.egress_usd,
+            &report.cost.request_pricing
+        )
     ));
     if let Some(verdict) = &figures.verdict {
         if let Some(formula) = &verdict.formula {

@@ -218,7 +218,11 @@ pub struct InstrumentedStore {
 
 impl InstrumentedStore {
     /// Wraps `inner`; the counts go to `counter`.
-    pub fn new(inner: Arc<dyn ObjectStore>, counter: Arc<RequestCounter>, counting: Counting) -> Self {
+    pub fn new(
+        inner: Arc<dyn ObjectStore>,
+        counter: Arc<RequestCounter>,
+        counting: Counting,
+    ) -> Self {
         InstrumentedStore {
             inner,
             counter,
@@ -259,7 +263,8 @@ impl ObjectStore for InstrumentedStore {
         opts: PutOptions,
     ) -> Result<PutResult> {
         self.record(RequestKind::Put, payload.content_length() as u64);
-        self.timed(self.inner.put_opts(location, payload, opts)).await
+        self.timed(self.inner.put_opts(location, payload, opts))
+            .await
     }
 
     async fn put_multipart_opts(
@@ -285,7 +290,9 @@ impl ObjectStore for InstrumentedStore {
         };
         self.record(kind, 0);
         let result = self.timed(self.inner.get_opts(location, options)).await;
-        if let (Ok(r), Counting::Operations, false) = (&result, self.counting, kind == RequestKind::Head) {
+        if let (Ok(r), Counting::Operations, false) =
+            (&result, self.counting, kind == RequestKind::Head)
+        {
             self.counter.received(r.range.end - r.range.start);
         }
         result

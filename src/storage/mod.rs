@@ -68,7 +68,11 @@ impl Location {
         match object.prefix_match(&self.path) {
             Some(rest) => {
                 let rest: Vec<_> = rest.map(|p| p.as_ref().to_string()).collect();
-                format!("{}/{}", self.root_display.trim_end_matches('/'), rest.join("/"))
+                format!(
+                    "{}/{}",
+                    self.root_display.trim_end_matches('/'),
+                    rest.join("/")
+                )
             }
             None => object.to_string(),
         }
@@ -119,9 +123,7 @@ fn split_glob(path: &str) -> (&str, Option<&str>) {
 
 fn compile_glob(uri: &str, pattern: Option<&str>) -> Result<Option<Pattern>> {
     pattern
-        .map(|p| {
-            Pattern::new(p).map_err(|e| Error::Usage(format!("{uri}: not a valid glob: {e}")))
-        })
+        .map(|p| Pattern::new(p).map_err(|e| Error::Usage(format!("{uri}: not a valid glob: {e}"))))
         .transpose()
 }
 
@@ -209,7 +211,9 @@ fn huggingface_endpoint() -> String {
 
 fn parse_remote(uri: &str) -> Result<RemoteUri> {
     let unsupported = |why: &str| Error::Usage(format!("{}: {why}", redact::redact(uri)));
-    let (scheme, rest) = uri.split_once("://").ok_or_else(|| unsupported("not a URI"))?;
+    let (scheme, rest) = uri
+        .split_once("://")
+        .ok_or_else(|| unsupported("not a URI"))?;
     if rest.contains('?') || rest.contains('#') {
         return Err(unsupported(
             "query strings are not supported in sources; give credentials with --storage-option",
@@ -431,7 +435,11 @@ pub fn output_location(
     Ok(Some(OutputLocation {
         display,
         provider: remote.provider,
-        store: Arc::new(InstrumentedStore::new(inner, Arc::clone(requests), Counting::Wire)),
+        store: Arc::new(InstrumentedStore::new(
+            inner,
+            Arc::clone(requests),
+            Counting::Wire,
+        )),
         path,
     }))
 }
@@ -480,7 +488,9 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, b"x").unwrap();
         }
-        let location = resolve(dir.path().to_str().unwrap(), &none()).await.unwrap();
+        let location = resolve(dir.path().to_str().unwrap(), &none())
+            .await
+            .unwrap();
         assert!(!location.is_object);
         let names = |objects: Vec<ObjectMeta>| -> Vec<String> {
             objects
@@ -497,26 +507,45 @@ mod tests {
 
         // Globs: `*` stays within a folder, `**` does not.
         let root = dir.path().display();
-        let glob = resolve(&format!("{root}/*.parquet"), &none()).await.unwrap();
-        assert_eq!(names(list(&glob).await.unwrap()), ["a.parquet", "b.parquet"]);
-        let deep = resolve(&format!("{root}/**/*.parquet"), &none()).await.unwrap();
+        let glob = resolve(&format!("{root}/*.parquet"), &none())
+            .await
+            .unwrap();
+        assert_eq!(
+            names(list(&glob).await.unwrap()),
+            ["a.parquet", "b.parquet"]
+        );
+        let deep = resolve(&format!("{root}/**/*.parquet"), &none())
+            .await
+            .unwrap();
         assert_eq!(
             names(list(&deep).await.unwrap()),
             ["a.parquet", "b.parquet", "c.parquet"]
         );
         let objects = list(&deep).await.unwrap();
-        assert_eq!(deep.show(&objects[2].location), format!("{root}/sub/c.parquet"));
+        assert_eq!(
+            deep.show(&objects[2].location),
+            format!("{root}/sub/c.parquet")
+        );
     }
 
     #[tokio::test]
     async fn missing_paths_and_unknown_schemes_are_errors() {
         let e = resolve("/definitely/not/here", &none()).await.unwrap_err();
-        assert_eq!(e.to_string(), "/definitely/not/here: no such file or directory");
-        let e = resolve("ftp://host/x", &none()).await.unwrap_err().to_string();
+        assert_eq!(
+            e.to_string(),
+            "/definitely/not/here: no such file or directory"
+        );
+        let e = resolve("ftp://host/x", &none())
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("'ftp://' is not a store prepcost reads"), "{e}");
         let options = StorageOptions::new(vec![("region".into(), "x".into())]);
         let e = resolve(".", &options).await.unwrap_err().to_string();
-        assert_eq!(e, "--storage-option region: local paths take no storage options");
+        assert_eq!(
+            e,
+            "--storage-option region: local paths take no storage options"
+        );
     }
 
     #[tokio::test]
@@ -544,14 +573,19 @@ mod tests {
         assert_eq!(parsed("gs://b").provider, Provider::Gcs);
         assert_eq!(parsed("gs://b").key, "");
         let abfs = parsed("abfss://c@acct.dfs.core.windows.net/x/");
-        assert_eq!((abfs.provider, abfs.root.as_str()), (Provider::Azure, "abfss://c@acct.dfs.core.windows.net"));
+        assert_eq!(
+            (abfs.provider, abfs.root.as_str()),
+            (Provider::Azure, "abfss://c@acct.dfs.core.windows.net")
+        );
         assert_eq!(parsed("https://h:8080/d/f.parquet").root, "https://h:8080");
         let hf = parsed("hf://datasets/org/name@v1.0/data/*.parquet");
         assert_eq!(hf.provider, Provider::HuggingFace);
         assert_eq!(hf.key, "datasets/org/name/resolve/v1.0/data/*.parquet");
         assert!(parse_remote("hf://models/org/name/x").is_err());
         assert!(parse_remote("s3:///key").is_err());
-        let e = parse_remote("https://h/f.parquet?sig=SECRET").unwrap_err().to_string();
+        let e = parse_remote("https://h/f.parquet?sig=SECRET")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("SECRET"), "{e}");
     }
 
@@ -561,6 +595,9 @@ mod tests {
         assert_eq!(split_glob("a/**/x?.pq"), ("a", Some("**/x?.pq")));
         assert_eq!(split_glob("*.parquet"), ("", Some("*.parquet")));
         assert_eq!(split_glob("a/b/"), ("a/b/", None));
-        assert_eq!(root_display("s3://b/a/*.parquet", Some("*.parquet")), "s3://b/a");
+        assert_eq!(
+            root_display("s3://b/a/*.parquet", Some("*.parquet")),
+            "s3://b/a"
+        );
     }
 }

@@ -213,9 +213,7 @@ impl StorageOptions {
         let mut settings = ClientSettings::default();
         for (key, value) in &self.pairs {
             let invalid = |what: &str| {
-                Error::Usage(format!(
-                    "--storage-option {key}={value}: expected {what}"
-                ))
+                Error::Usage(format!("--storage-option {key}={value}: expected {what}"))
             };
             match key.as_str() {
                 MAX_RETRIES => {
@@ -307,9 +305,17 @@ pub fn parse_pair(text: &str) -> std::result::Result<(String, String), String> {
 /// credential.
 pub fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["key", "secret", "token", "sas", "sig", "password", "credential"]
-        .iter()
-        .any(|word| key.contains(word))
+    [
+        "key",
+        "secret",
+        "token",
+        "sas",
+        "sig",
+        "password",
+        "credential",
+    ]
+    .iter()
+    .any(|word| key.contains(word))
 }
 
 /// Parses `250ms`, `30s`, `2m`, `1h` or a plain number of seconds.
@@ -346,12 +352,21 @@ mod tests {
     #[test]
     fn unknown_keys_name_their_near_matches() {
         let accepts = |k: &str| S3_KEYS.contains(&k) || CLIENT_KEYS.contains(&k);
-        assert!(options(&[("Region", "eu-west-1")]).check(Provider::S3, accepts).is_ok());
+        assert!(
+            options(&[("Region", "eu-west-1")])
+                .check(Provider::S3, accepts)
+                .is_ok()
+        );
         let e = options(&[("regoin", "eu-west-1")])
             .check(Provider::S3, accepts)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("--storage-option regoin: not a setting of s3 stores; did you mean region"), "{e}");
+        assert!(
+            e.starts_with(
+                "--storage-option regoin: not a setting of s3 stores; did you mean region"
+            ),
+            "{e}"
+        );
         let e = options(&[("max_retry", "3")])
             .check(Provider::Http, |_| false)
             .unwrap_err()
@@ -362,20 +377,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "--storage-option zzz: not a setting of gcs stores");
-        assert!(options(&[("max_retries", "1")]).check(Provider::Local, |_| false).is_err());
+        assert!(
+            options(&[("max_retries", "1")])
+                .check(Provider::Local, |_| false)
+                .is_err()
+        );
     }
 
     #[test]
     fn client_settings_parse_with_defaults() {
-        let s = options(&[("max_retries", "3"), ("retry_timeout", "2s"), ("retry_init_backoff", "10ms")])
-            .client_settings()
-            .unwrap();
+        let s = options(&[
+            ("max_retries", "3"),
+            ("retry_timeout", "2s"),
+            ("retry_init_backoff", "10ms"),
+        ])
+        .client_settings()
+        .unwrap();
         assert_eq!(s.max_retries, 3);
         assert_eq!(s.retry_timeout, Duration::from_secs(2));
         assert_eq!(s.retry_init_backoff, Duration::from_millis(10));
         assert_eq!(s.max_concurrent_requests, 64);
-        assert!(options(&[("max_concurrent_requests", "0")]).client_settings().is_err());
-        assert!(options(&[("retry_timeout", "soon")]).client_settings().is_err());
+        assert!(
+            options(&[("max_concurrent_requests", "0")])
+                .client_settings()
+                .is_err()
+        );
+        assert!(
+            options(&[("retry_timeout", "soon")])
+                .client_settings()
+                .is_err()
+        );
     }
 
     #[test]
@@ -385,7 +416,10 @@ mod tests {
             ("region", "us-east-1"),
             ("sas_token", "sv=x&sig=y"),
         ]);
-        assert_eq!(o.secret_values().collect::<Vec<_>>(), ["s3cr3t", "sv=x&sig=y"]);
+        assert_eq!(
+            o.secret_values().collect::<Vec<_>>(),
+            ["s3cr3t", "sv=x&sig=y"]
+        );
         assert_eq!(parse_pair("a=b=c").unwrap(), ("a".into(), "b=c".into()));
         assert!(parse_pair("novalue").is_err());
         assert_eq!(parse_duration("1.5m"), Some(Duration::from_secs(90)));

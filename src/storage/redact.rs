@@ -14,7 +14,8 @@ const MIN_SECRET_LEN: usize = 6;
 /// Environment variables whose values are secret: those of the object stores' credential
 /// variables (the AWS, Azure, Google and Hugging Face prefixes) whose names say key, secret,
 /// token, signature or credential.
-const CREDENTIAL_PREFIXES: [&str; 6] = ["AWS_", "AZURE_", "GOOGLE_", "HF_", "HUGGING_FACE_", "GCS_"];
+const CREDENTIAL_PREFIXES: [&str; 6] =
+    ["AWS_", "AZURE_", "GOOGLE_", "HF_", "HUGGING_FACE_", "GCS_"];
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
@@ -129,6 +130,9 @@ mod tests {
             "GET https://a.blob.core.windows.net/c/f.parquet?sv=***&sig=*** (403)"
         );
         assert_eq!(redact("no urls? fine"), "no urls? fine");
-        assert_eq!(redact("s3://b/k and http://h/p?x"), "s3://b/k and http://h/p?x");
+        assert_eq!(
+            redact("s3://b/k and http://h/p?x"),
+            "s3://b/k and http://h/p?x"
+        );
     }
 }

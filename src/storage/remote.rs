@@ -35,9 +35,14 @@ pub fn build(
         Provider::Gcs => gcs(root, options, retry, connector)?,
         Provider::Azure => azure(root, options, retry, connector)?,
         Provider::Local => return Err(Error::Usage("local paths are not remote stores".into())),
-        Provider::Http | Provider::HuggingFace => http(provider, root, options, headers, retry, connector)?,
+        Provider::Http | Provider::HuggingFace => {
+            http(provider, root, options, headers, retry, connector)?
+        }
     };
-    Ok(Arc::new(LimitStore::new(store, settings.max_concurrent_requests)))
+    Ok(Arc::new(LimitStore::new(
+        store,
+        settings.max_concurrent_requests,
+    )))
 }
 
 /// A store that cannot be built: a missing bucket, account or credential setting.
@@ -185,7 +190,8 @@ fn http(
     _: CountingConnector,
 ) -> Result<Arc<dyn ObjectStore>> {
     Err(Error::Usage(
-        "http(s):// and hf:// sources need prepcost built with the 'http' feature (on by default)".into(),
+        "http(s):// and hf:// sources need prepcost built with the 'http' feature (on by default)"
+            .into(),
     ))
 }
 
@@ -251,7 +257,10 @@ mod aws_profile {
                 "default" => "default".to_string(),
                 other => format!("profile {other}"),
             };
-            if let Some((_, region)) = section(&text, &name).into_iter().find(|(k, _)| k == "region") {
+            if let Some((_, region)) = section(&text, &name)
+                .into_iter()
+                .find(|(k, _)| k == "region")
+            {
                 found.push((Key::Region, region));
             }
         }
@@ -277,8 +286,14 @@ mod aws_profile {
         #[test]
         fn sections_of_the_shared_files_are_read() {
             let text = "[default]\naws_access_key_id = A\n# c\n[profile dev]\nregion=eu-west-1\n";
-            assert_eq!(super::section(text, "default"), [("aws_access_key_id".to_string(), "A".to_string())]);
-            assert_eq!(super::section(text, "profile dev"), [("region".to_string(), "eu-west-1".to_string())]);
+            assert_eq!(
+                super::section(text, "default"),
+                [("aws_access_key_id".to_string(), "A".to_string())]
+            );
+            assert_eq!(
+                super::section(text, "profile dev"),
+                [("region".to_string(), "eu-west-1".to_string())]
+            );
             assert!(super::section(text, "nope").is_empty());
         }
     }

@@ -16,8 +16,8 @@ use http::Method;
 use http_body::{Body, Frame, SizeHint};
 use object_store::ClientOptions;
 use object_store::client::{
-    HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpResponseBody,
-    HttpService, ReqwestConnector,
+    HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpResponseBody, HttpService,
+    ReqwestConnector,
 };
 
 use super::instrumented::{RequestCounter, RequestKind};
@@ -159,15 +159,28 @@ mod tests {
 
     #[test]
     fn requests_are_classified_as_providers_bill_them() {
-        let kind = |m: &str, q: &str, r: bool| classify(&Method::from_bytes(m.as_bytes()).unwrap(), q, r);
-        assert_eq!(kind("GET", "list-type=2&prefix=a%2F", false), RequestKind::List);
-        assert_eq!(kind("GET", "restype=container&comp=list", false), RequestKind::List);
+        let kind =
+            |m: &str, q: &str, r: bool| classify(&Method::from_bytes(m.as_bytes()).unwrap(), q, r);
+        assert_eq!(
+            kind("GET", "list-type=2&prefix=a%2F", false),
+            RequestKind::List
+        );
+        assert_eq!(
+            kind("GET", "restype=container&comp=list", false),
+            RequestKind::List
+        );
         assert_eq!(kind("PROPFIND", "", false), RequestKind::List);
         assert_eq!(kind("GET", "", true), RequestKind::RangedGet);
         assert_eq!(kind("GET", "", false), RequestKind::Get);
         assert_eq!(kind("HEAD", "", false), RequestKind::Head);
-        assert_eq!(kind("PUT", "partNumber=2&uploadId=x", false), RequestKind::MultipartPart);
-        assert_eq!(kind("PUT", "comp=block&blockid=AAA", false), RequestKind::MultipartPart);
+        assert_eq!(
+            kind("PUT", "partNumber=2&uploadId=x", false),
+            RequestKind::MultipartPart
+        );
+        assert_eq!(
+            kind("PUT", "comp=block&blockid=AAA", false),
+            RequestKind::MultipartPart
+        );
         assert_eq!(kind("PUT", "comp=blocklist", false), RequestKind::Put);
         assert_eq!(kind("POST", "uploads", false), RequestKind::Put);
         assert_eq!(kind("PUT", "", false), RequestKind::Put);

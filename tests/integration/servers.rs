@@ -76,7 +76,11 @@ impl Counts {
 
     /// The counts of the report's `requests` object.
     pub fn from_report(requests: &serde_json::Value) -> Self {
-        let n = |k: &str| requests[k].as_u64().unwrap_or_else(|| panic!("requests.{k}"));
+        let n = |k: &str| {
+            requests[k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("requests.{k}"))
+        };
         Counts {
             get: n("get"),
             ranged_get: n("ranged_get"),
@@ -95,7 +99,10 @@ pub enum Faults {
     None,
     /// Every `n`th request fails: in turn a 503, a connection reset, a body cut off half
     /// way (a 503 for requests without an object body), and a response slower than `slow`.
-    EveryNth { n: u64, slow: Duration },
+    EveryNth {
+        n: u64,
+        slow: Duration,
+    },
     /// Every request answered 503.
     All,
     /// Every multipart part answered 503.
@@ -145,9 +152,8 @@ impl Server {
                 // S3 has no directories: a key that is a folder here is no object (s3s-fs
                 // answers 500 for it).
                 let path = request.uri().path().trim_start_matches('/');
-                let folder = request.uri().query().is_none()
-                    && !path.is_empty()
-                    && dir.join(path).is_dir();
+                let folder =
+                    request.uri().query().is_none() && !path.is_empty() && dir.join(path).is_dir();
                 Box::pin(async move {
                     if folder {
                         return Ok(status(StatusCode::NOT_FOUND, "NoSuchKey"));
@@ -228,17 +234,14 @@ async fn answer(
         ranged: request.headers().contains_key(hyper::header::RANGE),
     };
     let object_read = logged.method == "GET" && !logged.query.contains("list-type=");
+    let part = logged.method == "PUT" && logged.query.contains("partNumber=");
     shared.log.lock().unwrap().push(logged);
     let seen = shared.seen.fetch_add(1, Ordering::SeqCst) + 1;
     let fault = match shared.faults {
         Faults::None => None,
         Faults::All => Some(0),
-        Faults::FailingParts => {
-            let logged = shared.log.lock().unwrap();
-            let last = logged.last().map(|r| r.method == "PUT" && r.query.contains("partNumber="));
-            last.unwrap_or(false).then_some(0)
-        }
-        Faults::EveryNth { n, .. } => (seen % n == 0).then_some((seen / n) % 4),
+        Faults::FailingParts => part.then_some(0),
+        Faults::EveryNth { n, .. } => seen.is_multiple_of(n).then_some((seen / n) % 4),
     };
     match fault {
         None => handler(request).await,
@@ -253,7 +256,10 @@ async fn answer(
             }
             handler(request).await
         }
-        Some(_) => Ok(status(StatusCode::SERVICE_UNAVAILABLE, "injected 503 SlowDown")),
+        Some(_) => Ok(status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "injected 503 SlowDown",
+        )),
     }
 }
 
@@ -299,7 +305,10 @@ fn serve_file(dir: &Path, request: &Request<Incoming>) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_range(v, size));
     let (code, body) = match range {
-        Some((start, end)) => (StatusCode::PARTIAL_CONTENT, data[start as usize..end as usize].to_vec()),
+        Some((start, end)) => (
+            StatusCode::PARTIAL_CONTENT,
+            data[start as usize..end as usize].to_vec(),
+        ),
         None => (StatusCode::OK, data),
     };
     let mut builder = Response::builder()
@@ -338,10 +347,16 @@ fn propfind(dir: &Path, path: &Path) -> Response<Body> {
     if files.is_empty() {
         return status(StatusCode::NOT_FOUND, "not found");
     }
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><multistatus xmlns=\"DAV:\">");
+    let mut xml =
+        String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><multistatus xmlns=\"DAV:\">");
     for file in files {
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        let href = file.strip_prefix(dir).unwrap().to_str().unwrap().to_string();
+        let href = file
+            .strip_prefix(dir)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         xml.push_str(&format!(
             "<response><href>/{href}</href><propstat><prop>\
              <getlastmodified>Sun, 29 Nov 2026 08:00:00 GMT</getlastmodified>\
