@@ -42,6 +42,9 @@ pub enum OnError {
 pub struct Dataset {
     pub location: Location,
     pub files: Vec<DataFile>,
+    /// Hive-style partition keys (`key=value` folders below the location), in folder order;
+    /// each file's values are in [`DataFile::partition_values`].
+    pub partition_columns: Vec<String>,
     /// Files left out under [`OnError::Skip`], in source order.
     pub skipped: Vec<SkippedFile>,
 }
@@ -55,6 +58,9 @@ pub struct DataFile {
     pub display: String,
     /// Its footer.
     pub metadata: Arc<ParquetMetaData>,
+    /// The values of the dataset's partition columns for this file (`None`: Hive's default
+    /// partition, NULL).
+    pub partition_values: Vec<Option<String>>,
 }
 
 /// A file that could not be read, and why.
@@ -131,9 +137,11 @@ impl Dataset {
         if files.is_empty() {
             return Err(none_readable(&location, &skipped));
         }
+        let partition_columns = hive_partitions(&location, &mut files);
         Ok(Dataset {
             location,
             files,
+            partition_columns,
             skipped,
         })
     }
@@ -179,6 +187,7 @@ async fn read_footer(
                 object,
                 display,
                 metadata,
+                partition_values: Vec::new(),
             });
         }
         Ok(Err(e)) => explain_footer_error(&crate::error::describe(&e)),
@@ -217,6 +226,41 @@ async fn data_files(location: &Location) -> Result<Vec<ObjectMeta>> {
         });
     }
     Ok(files)
+}
+
+/// The value Hive writes for a NULL partition value.
+const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// Finds Hive-style partitioning: when every file lies below the location in folders that are
+/// all `key=value`, with the same keys in the same order, those keys are the partition
+/// columns and each file gets its values (percent-decoded). Otherwise there are none.
+fn hive_partitions(location: &Location, files: &mut [DataFile]) -> Vec<String> {
+    let depth = location.path.parts().count();
+    let mut keys: Option<Vec<String>> = None;
+    let mut values = Vec::with_capacity(files.len());
+    for file in files.iter() {
+        let parts: Vec<_> = file.object.location.parts().skip(depth).collect();
+        let folders = &parts[..parts.len().saturating_sub(1)];
+        let mut file_keys = Vec::with_capacity(folders.len());
+        let mut file_values = Vec::with_capacity(folders.len());
+        for folder in folders {
+            let Some((key, value)) = folder.as_ref().split_once('=') else {
+                return Vec::new();
+            };
+            let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+            file_keys.push(key.to_string());
+            file_values.push((value != HIVE_NULL).then(|| value.into_owned()));
+        }
+        if file_keys.is_empty() || keys.as_ref().is_some_and(|k| *k != file_keys) {
+            return Vec::new();
+        }
+        keys.get_or_insert(file_keys);
+        values.push(file_values);
+    }
+    for (file, values) in files.iter_mut().zip(values) {
+        file.partition_values = values;
+    }
+    keys.unwrap_or_default()
 }
 
 /// The codec's name without its level (footers do not record levels).

@@ -9,7 +9,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{RecordBatch, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::common::ScalarValue;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -61,6 +62,23 @@ pub async fn scan(
         });
     }
 
+    // Hive partition keys become Utf8 columns after the file's, unless a file column has
+    // the name already (then the file's column is what the data says).
+    let partitioned = !dataset.partition_columns.is_empty()
+        && dataset
+            .partition_columns
+            .iter()
+            .all(|c| file_schema.index_of(c).is_err());
+    let partition_fields: Vec<FieldRef> = if partitioned {
+        dataset
+            .partition_columns
+            .iter()
+            .map(|c| Arc::new(Field::new(c, DataType::Utf8, true)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
     let chunks = chunks(dataset);
     let groups: Vec<FileGroup> = chunks
         .iter()
@@ -68,13 +86,23 @@ pub async fn scan(
             let file = &dataset.files[chunk.file];
             let mut plan = ParquetAccessPlan::new_none(file.metadata.num_row_groups());
             plan.scan(chunk.row_group);
-            let partitioned =
-                PartitionedFile::new(file.object.location.to_string(), file.object.size)
-                    .with_extension(plan);
-            FileGroup::new(vec![partitioned])
+            let mut partitioned_file =
+                PartitionedFile::from(file.object.clone()).with_extension(plan);
+            if partitioned {
+                partitioned_file.partition_values = file
+                    .partition_values
+                    .iter()
+                    .map(|v| ScalarValue::Utf8(v.clone()))
+                    .collect();
+            }
+            FileGroup::new(vec![partitioned_file])
         })
         .collect();
-    let file_source = format.file_source(TableSchema::from(Arc::clone(&file_schema)));
+    let file_source = format.file_source(
+        TableSchema::builder(Arc::clone(&file_schema))
+            .with_table_partition_cols(partition_fields.clone())
+            .build(),
+    );
     let config = FileScanConfigBuilder::new(dataset.location.url.clone(), file_source)
         .with_file_groups(groups)
         .with_preserve_order(true)
@@ -90,6 +118,7 @@ pub async fn scan(
         })?;
 
     let mut fields = file_schema.fields().to_vec();
+    fields.extend(partition_fields);
     fields.push(Arc::new(Field::new(SOURCE_ROW, DataType::UInt64, false)));
     let schema: SchemaRef = Arc::new(Schema::new_with_metadata(
         fields,

@@ -182,7 +182,7 @@ pub async fn sample_parquet(dataset: &Dataset, settings: &WhatIfSettings) -> Res
             DefaultParquetFileReaderFactory::new(Arc::clone(&dataset.location.store))
                 .create_reader(
                     0,
-                    PartitionedFile::new(file.object.location.to_string(), file.object.size),
+                    PartitionedFile::from(file.object.clone()),
                     None,
                     &ExecutionPlanMetricsSet::new(),
                 )

@@ -507,3 +507,61 @@ fn files_below(dir: &Path) -> Vec<String> {
     found.sort();
     found
 }
+
+#[test]
+fn hive_partition_folders_become_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data/hive");
+    let sample = repo("sample-data/en_prose");
+    for (folder, file) in [
+        ("year=2024/split=train", "part-0.parquet"),
+        ("year=2025/split=a%20b", "part-1.parquet"),
+    ] {
+        std::fs::create_dir_all(data.join(folder)).unwrap();
+        std::fs::copy(sample.join(file), data.join(folder).join(file)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("only_2025.sql"),
+        "SELECT * FROM input WHERE year = '2025' AND split = 'a b'",
+    )
+    .unwrap();
+    let pipeline = dir.path().join("p.toml");
+    std::fs::write(&pipeline, "[[stages]]\nsql = \"only_2025.sql\"\n").unwrap();
+    let s3 = Server::s3(dir.path(), Faults::None);
+    let env = s3_env(&s3);
+    let part_1 = json(
+        &["inspect", &repo_str("sample-data/en_prose/part-1.parquet")],
+        &[],
+    );
+    for source in [data.to_str().unwrap(), "s3://data/hive/"] {
+        let out = dir.path().join("out");
+        let report = json(
+            &[
+                "profile",
+                source,
+                "--pipeline",
+                pipeline.to_str().unwrap(),
+                "--tokenizer",
+                "none",
+                "--output",
+                out.to_str().unwrap(),
+            ],
+            &env,
+        );
+        assert_eq!(
+            report["stages"][0]["rows_out"], part_1["totals"]["rows"],
+            "{source}"
+        );
+        let written = json(&["inspect", out.to_str().unwrap()], &[]);
+        let columns: Vec<&str> = written["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["path"].as_str().unwrap())
+            .collect();
+        assert!(
+            columns.contains(&"year") && columns.contains(&"split"),
+            "{columns:?}"
+        );
+    }
+}
