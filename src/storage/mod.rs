@@ -4,6 +4,8 @@
 //! wrapped in the instrumenting decorator, so that each command can say what it asked of
 //! storage.
 
+#[cfg(feature = "http")]
+mod huggingface;
 pub mod instrumented;
 pub mod local;
 pub mod options;
@@ -315,13 +317,18 @@ fn remote_store(
     options: &StorageOptions,
     requests: &Arc<RequestCounter>,
 ) -> Result<Arc<dyn ObjectStore>> {
-    remote::build(
+    let store = remote::build(
         remote.provider,
         &remote.root,
         options,
         headers(remote.provider)?,
         Arc::clone(requests),
-    )
+    )?;
+    #[cfg(feature = "http")]
+    if remote.provider == Provider::HuggingFace {
+        return Ok(Arc::new(huggingface::HubStore::new(store, &remote.key)));
+    }
+    Ok(store)
 }
 
 #[cfg(not(feature = "remote"))]

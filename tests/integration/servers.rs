@@ -294,6 +294,9 @@ fn serve_file(dir: &Path, request: &Request<Incoming>) -> Response<Body> {
     if request.method().as_str() == "PROPFIND" {
         return propfind(dir, &path);
     }
+    if let Some(folder) = relative.strip_prefix("api/") {
+        return hub_tree(dir, folder);
+    }
     let Ok(data) = std::fs::read(&path) else {
         return status(StatusCode::NOT_FOUND, "not found");
     };
@@ -370,6 +373,48 @@ fn propfind(dir: &Path, path: &Path) -> Response<Body> {
     let mut response = Response::new(full(Bytes::from(xml)));
     *response.status_mut() = StatusCode::MULTI_STATUS;
     response
+}
+
+/// The Hugging Face Hub's tree API: `api/datasets/ORG/NAME/tree/REV/PATH` lists the entries
+/// of the folder `datasets/ORG/NAME/resolve/REV/PATH`, with paths relative to the repository.
+fn hub_tree(dir: &Path, folder: &str) -> Response<Body> {
+    let parts: Vec<&str> = folder.splitn(6, '/').collect();
+    let [kind, org, name, "tree", revision, rest @ ..] = parts.as_slice() else {
+        return status(StatusCode::NOT_FOUND, "not found");
+    };
+    let root = dir.join(format!("{kind}/{org}/{name}/resolve/{revision}"));
+    let path = rest.first().map_or(root.clone(), |r| root.join(r));
+    let Ok(entries) = std::fs::read_dir(&path) else {
+        return status(StatusCode::NOT_FOUND, "not found");
+    };
+    let mut listed: Vec<serde_json::Value> = entries
+        .flatten()
+        .map(|e| {
+            let relative = e
+                .path()
+                .strip_prefix(&root)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string();
+            let directory = e.path().is_dir();
+            let size = if directory {
+                0
+            } else {
+                e.metadata().unwrap().len()
+            };
+            serde_json::json!({
+                "type": if directory { "directory" } else { "file" },
+                "oid": format!("{size:x}"),
+                "size": size,
+                "path": relative,
+            })
+        })
+        .collect();
+    listed.sort_by_key(|v| v["path"].as_str().unwrap().to_string());
+    Response::new(full(Bytes::from(
+        serde_json::Value::from(listed).to_string(),
+    )))
 }
 
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
