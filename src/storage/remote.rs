@@ -45,6 +45,14 @@ pub fn build(
     )))
 }
 
+/// The store's own options, their keys parsed as `K` (prepcost's keys, which no store takes,
+/// left out).
+fn keyed<K: FromStr>(options: &StorageOptions) -> impl Iterator<Item = (K, &str)> {
+    options
+        .store_pairs()
+        .filter_map(|(key, value)| K::from_str(key).ok().map(|key| (key, value)))
+}
+
 /// A store that cannot be built: a missing bucket, account or credential setting.
 fn failed(root: &str, e: object_store::Error) -> Error {
     Error::Storage {
@@ -86,10 +94,8 @@ fn s3(
             builder = builder.with_config(key, value);
         }
     }
-    for (key, value) in options.store_pairs() {
-        if let Ok(key) = Key::from_str(key) {
-            builder = builder.with_config(key, value);
-        }
+    for (key, value) in keyed::<Key>(options) {
+        builder = builder.with_config(key, value);
     }
     if builder
         .get_config_value(&Key::Endpoint)
@@ -115,10 +121,8 @@ fn gcs(
     use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey as Key};
     options.check(Provider::Gcs, |k| Key::from_str(k).is_ok())?;
     let mut builder = GoogleCloudStorageBuilder::from_env().with_url(root);
-    for (key, value) in options.store_pairs() {
-        if let Ok(key) = Key::from_str(key) {
-            builder = builder.with_config(key, value);
-        }
+    for (key, value) in keyed::<Key>(options) {
+        builder = builder.with_config(key, value);
     }
     let store = builder
         .with_retry(retry)
@@ -138,10 +142,8 @@ fn azure(
     use object_store::azure::{AzureConfigKey as Key, MicrosoftAzureBuilder};
     options.check(Provider::Azure, |k| Key::from_str(k).is_ok())?;
     let mut builder = MicrosoftAzureBuilder::from_env().with_url(root);
-    for (key, value) in options.store_pairs() {
-        if let Ok(key) = Key::from_str(key) {
-            builder = builder.with_config(key, value);
-        }
+    for (key, value) in keyed::<Key>(options) {
+        builder = builder.with_config(key, value);
     }
     let store = builder
         .with_retry(retry)
@@ -162,10 +164,8 @@ fn http(
 ) -> Result<Arc<dyn ObjectStore>> {
     options.check(provider, |k| ClientConfigKey::from_str(k).is_ok())?;
     let mut client = ClientOptions::new().with_default_headers(headers);
-    for (key, value) in options.store_pairs() {
-        if let Ok(key) = ClientConfigKey::from_str(key) {
-            client = client.with_config(key, value);
-        }
+    for (key, value) in keyed::<ClientConfigKey>(options) {
+        client = client.with_config(key, value);
     }
     if root.starts_with("http://") {
         client = client.with_allow_http(true);

@@ -84,7 +84,7 @@ fn loader_figures(report: &Value) -> Value {
         source["rows"],
         source["projected_compressed_bytes"],
         report["loader"]["rows"],
-        report["loader"]["tokens"]
+        report["loader"]["tokens_total"]
     ])
 }
 
