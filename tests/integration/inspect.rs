@@ -449,7 +449,10 @@ async fn a_thousand_files_are_inspected_from_their_footers_alone() {
 
 /// Writes sample-data/fortunes_zh.parquet as JSONL or CSV, compressed or not, with
 /// DataFusion's writers; returns the bytes written and the file's rows.
-async fn fortunes_zh_as(path: &std::path::Path, compression: CompressionTypeVariant) -> u64 {
+pub(crate) async fn fortunes_zh_as(
+    path: &std::path::Path,
+    compression: CompressionTypeVariant,
+) -> u64 {
     use datafusion::config::{CsvOptions, JsonOptions};
     use datafusion::dataframe::DataFrameWriteOptions;
     use datafusion::prelude::{ParquetReadOptions, SessionContext};

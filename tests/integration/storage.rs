@@ -565,3 +565,29 @@ fn hive_partition_folders_become_columns() {
         );
     }
 }
+
+#[test]
+fn jsonl_and_csv_in_object_storage_read_as_local_files_do() {
+    use datafusion::common::parsers::CompressionTypeVariant::{GZIP, UNCOMPRESSED};
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("data/text");
+    std::fs::create_dir_all(&text).unwrap();
+    // Written before the server starts: it runs its own runtime.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        crate::inspect::fortunes_zh_as(&text.join("zh.jsonl"), UNCOMPRESSED).await;
+        crate::inspect::fortunes_zh_as(&text.join("zh.csv.gz"), GZIP).await;
+    });
+    let s3 = Server::s3(dir.path(), Faults::None);
+    let env = s3_env(&s3);
+    for name in ["zh.jsonl", "zh.csv.gz"] {
+        let local = json(&["inspect", text.join(name).to_str().unwrap()], &[]);
+        s3.clear_log();
+        let remote = json(&["inspect", &format!("s3://data/text/{name}")], &env);
+        assert_eq!(
+            remote["source"]["text_files"], local["source"]["text_files"],
+            "{name}"
+        );
+        assert_eq!(remote["totals"], local["totals"], "{name}");
+        assert_counts_match(&remote, &s3, name);
+    }
+}
