@@ -25,7 +25,7 @@ const STORE: &str = "HuggingFace";
 const HUB_PAGE: usize = 1000;
 
 /// The HTTP store of a Hub endpoint, listing one dataset repository's folders.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct HubStore {
     inner: Arc<dyn ObjectStore>,
     /// `datasets/ORG/NAME/resolve/REVISION`: where files are read.
@@ -156,11 +156,7 @@ impl ObjectStore for HubStore {
         let folder = prefix
             .strip_prefix(&self.resolve)
             .map(|rest| rest.trim_start_matches('/').to_string());
-        let store = HubStore {
-            inner: Arc::clone(&self.inner),
-            resolve: self.resolve.clone(),
-            tree: self.tree.clone(),
-        };
+        let store = self.clone();
         stream::once(async move {
             let files = match folder {
                 Some(folder) => store.walk(folder).await?,

@@ -67,17 +67,19 @@ impl Location {
         if self.is_object {
             return self.display.clone();
         }
-        match object.prefix_match(&self.path) {
-            Some(rest) => {
-                let rest: Vec<_> = rest.map(|p| p.as_ref().to_string()).collect();
-                format!(
-                    "{}/{}",
-                    self.root_display.trim_end_matches('/'),
-                    rest.join("/")
-                )
-            }
+        match self.relative(object) {
+            Some(rest) => format!("{}/{rest}", self.root_display.trim_end_matches('/')),
             None => object.to_string(),
         }
+    }
+
+    /// The object's path below the location's prefix.
+    fn relative(&self, object: &ObjectPath) -> Option<String> {
+        let rest: Vec<_> = object
+            .prefix_match(&self.path)?
+            .map(|p| p.as_ref().to_string())
+            .collect();
+        Some(rest.join("/"))
     }
 
     /// True for objects below a prefix whose path under it has a part starting with `.` or
@@ -95,11 +97,8 @@ impl Location {
         let Some(pattern) = &self.glob else {
             return true;
         };
-        let Some(rest) = object.prefix_match(&self.path) else {
-            return false;
-        };
-        let rest: Vec<_> = rest.map(|p| p.as_ref().to_string()).collect();
-        pattern.matches_with(&rest.join("/"), GLOB_OPTIONS)
+        self.relative(object)
+            .is_some_and(|rest| pattern.matches_with(&rest, GLOB_OPTIONS))
     }
 }
 

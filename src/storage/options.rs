@@ -244,21 +244,13 @@ impl StorageOptions {
     /// parser of key names (object_store's `FromStr` of its config keys).
     pub fn check(&self, provider: Provider, accepts: impl Fn(&str) -> bool) -> Result<()> {
         for (key, _) in &self.pairs {
-            if PREPCOST_KEYS.contains(&key.as_str()) {
-                if provider == Provider::Local {
-                    return Err(Error::Usage(format!(
-                        "--storage-option {key}: local paths take no storage options"
-                    )));
-                }
-                continue;
-            }
-            if provider != Provider::Local && accepts(key) {
-                continue;
-            }
             if provider == Provider::Local {
                 return Err(Error::Usage(format!(
                     "--storage-option {key}: local paths take no storage options"
                 )));
+            }
+            if PREPCOST_KEYS.contains(&key.as_str()) || accepts(key) {
+                continue;
             }
             let known = provider
                 .keys()
