@@ -97,7 +97,7 @@ fn main() {
                         for batch in reader {
                             let batch = batch.expect("a decoded batch");
                             rows += batch.num_rows() as u64;
-                            bytes += prepcost::loader::decoded_bytes(&batch);
+                            bytes += prepcost::loader::run::decoded_bytes(&batch);
                         }
                     }
                     (rows, bytes)

@@ -6,7 +6,7 @@ thread and at all threads, tokenization off, in the same run.
     benches/run.sh            # builds both, then runs this
 
 Both decode the same row groups of the same columns with the same batch size and measure the
-same bytes (the Arrow buffers of the decoded batches, prepcost::loader::decoded_bytes), with
+same bytes (the Arrow buffers of the decoded batches, prepcost::loader::run::decoded_bytes), with
 the footers read before the clock starts. The loader also fetches through the object store,
 hands row groups to a worker pool and cuts batches for the training loop; the ratio is what
 that costs. Runs alternate (raw, loader) so that both see the same machine load. Every figure

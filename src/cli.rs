@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{InspectRequest, LoaderRequest, PriceFlags, ProfileRequest};
-use crate::dataset::OnError;
-use crate::report::ReportFormat;
+use crate::render::Format;
+use crate::source::OnError;
+use crate::storage::options::parse_pair;
+use crate::util::units::parse_size;
 
 /// prepcost: what preparing a training dataset costs — time, CPU, memory, storage and money
 /// for each stage of a curation pipeline, measured on your data.
@@ -61,7 +63,7 @@ pub struct InspectArgs {
     pub sample_row_groups: Option<u64>,
 
     /// Decoded size at which the what-if sample stops, e.g. 64MiB [default: 32MiB].
-    #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub sample_size: Option<u64>,
 
     /// The what-if recommends only layouts that decode at least this fast, in MB/s on one
@@ -73,20 +75,11 @@ pub struct InspectArgs {
     #[arg(long, value_enum, default_value = "fail")]
     pub on_error: OnErrorArg,
 
-    /// Report format on stdout.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: FormatArg,
-
-    /// Also write the report as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
-
     #[command(flatten)]
     pub store: StoreArgs,
 
-    /// No progress lines on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub reporting: ReportArgs,
 }
 
 impl From<InspectArgs> for InspectRequest {
@@ -104,11 +97,8 @@ impl From<InspectArgs> for InspectRequest {
                 OnErrorArg::Fail => OnError::Fail,
                 OnErrorArg::Skip => OnError::Skip,
             },
-            format: args.format.into(),
-            report: args.report,
             prices: args.store.prices(None),
             storage_options: args.store.storage_options,
-            quiet: args.quiet,
         }
     }
 }
@@ -185,20 +175,11 @@ pub struct LoaderArgs {
     #[arg(long, value_name = "FLOP/S")]
     pub gpu_flops: Option<f64>,
 
-    /// Report format on stdout.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: FormatArg,
-
-    /// Also write the report as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
-
     #[command(flatten)]
     pub store: StoreArgs,
 
-    /// No progress lines on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub reporting: ReportArgs,
 }
 
 impl From<LoaderArgs> for LoaderRequest {
@@ -223,9 +204,6 @@ impl From<LoaderArgs> for LoaderRequest {
             gpu_flops: args.gpu_flops,
             prices: args.store.prices(None),
             storage_options: args.store.storage_options,
-            format: args.format.into(),
-            report: args.report,
-            quiet: args.quiet,
         }
     }
 }
@@ -250,13 +228,8 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "NAME", env = "PREPCOST_TEXT_COLUMN")]
     pub text_column: Option<String>,
 
-    /// Report format on stdout.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: FormatArg,
-
-    /// Also write the report as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub reporting: ReportArgs,
 
     /// Write the final result as zstd Parquet to this directory (replaced atomically).
     #[arg(long, value_name = "DIR")]
@@ -269,7 +242,7 @@ pub struct ProfileArgs {
 
     /// Memory for the query engine and intermediate results, e.g. 4GiB [default: half of RAM].
     /// Intermediates beyond it spill to local Parquet.
-    #[arg(long, value_name = "SIZE", env = "PREPCOST_MEMORY_LIMIT", value_parser = crate::memory::parse_size)]
+    #[arg(long, value_name = "SIZE", env = "PREPCOST_MEMORY_LIMIT", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
 
     /// Compute price in USD per vCPU-hour [default: 0.0504].
@@ -283,10 +256,6 @@ pub struct ProfileArgs {
     /// path to a HuggingFace tokenizer.json, or none [default: cl100k_base].
     #[arg(long, value_name = "NAME")]
     pub tokenizer: Option<String>,
-
-    /// No progress lines on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// Where the data is kept: the store's settings and prices. Shared by every command.
@@ -295,7 +264,7 @@ pub struct StoreArgs {
     /// A setting of the source's object store, as object_store names it (region, endpoint,
     /// access_key_id, timeout, …) or prepcost's client settings (max_retries, retry_timeout,
     /// retry_init_backoff, max_concurrent_requests). Repeatable.
-    #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = crate::storage::options::parse_pair)]
+    #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = parse_pair)]
     pub storage_options: Vec<(String, String)>,
 
     /// Storage price in USD per GB-month [default: 0.023, S3 Standard].
@@ -337,11 +306,38 @@ impl StoreArgs {
     }
 }
 
-impl From<FormatArg> for ReportFormat {
+/// Where the report goes and what is said while the command runs. Shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FormatArg,
+
+    /// Also write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// No progress lines on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl Command {
+    /// How the command's report is given.
+    pub fn reporting(&self) -> &ReportArgs {
+        match self {
+            Command::Profile(args) => &args.reporting,
+            Command::Inspect(args) => &args.reporting,
+            Command::Loader(args) => &args.reporting,
+        }
+    }
+}
+
+impl From<FormatArg> for Format {
     fn from(format: FormatArg) -> Self {
         match format {
-            FormatArg::Table => ReportFormat::Table,
-            FormatArg::Json => ReportFormat::Json,
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
         }
     }
 }
@@ -355,12 +351,9 @@ impl From<ProfileArgs> for ProfileRequest {
             output: args.output,
             near_dedup: args.near_dedup,
             memory_limit: args.memory_limit,
-            format: args.format.into(),
-            report: args.report,
             prices: args.store.prices(args.usd_per_vcpu_hour),
             storage_options: args.store.storage_options,
             tokenizer: args.tokenizer,
-            quiet: args.quiet,
         }
     }
 }

@@ -5,46 +5,15 @@
 //! own for requests and egress, sources below); every team should put its own negotiated
 //! prices in the pipeline file or on the command line.
 
-use serde::Serialize;
-
+use crate::model::inspect::StorageCost;
+use crate::model::loader::RequestCost;
+use crate::model::pricing::{Pricing, RequestPricing};
+use crate::model::profile::{CostReport, OutputReport, Totals};
+use crate::model::requests::RequestStats;
 use crate::storage::Provider;
-use crate::storage::instrumented::RequestStats;
 
 /// Bytes in the GB of cloud storage price lists (AWS bills a GB-month as 2^30 bytes).
 pub const BYTES_PER_GB: f64 = (1u64 << 30) as f64;
-
-/// Prices used to turn measures into dollars.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Pricing {
-    /// USD per vCPU-hour of compute. Default 0.0504: EC2 on-demand m7i.xlarge (4 vCPU,
-    /// $0.2016/hour, Linux, us-east-1) divided by its 4 vCPUs.
-    pub usd_per_vcpu_hour: f64,
-    /// USD per GB-month of object storage. Default 0.023: S3 Standard, first 50 TB/month,
-    /// us-east-1.
-    pub usd_per_gb_month: f64,
-    /// Overrides of the provider's request and egress prices ([`RequestPricing`]).
-    #[serde(skip)]
-    pub usd_per_1000_get: Option<f64>,
-    #[serde(skip)]
-    pub usd_per_1000_put: Option<f64>,
-    #[serde(skip)]
-    pub usd_per_gb_egress: Option<f64>,
-}
-
-/// What a provider charges for requests and for bytes read out of it.
-///
-/// GET-class requests are GET and HEAD; PUT-class are PUT, POST, LIST, COPY and multipart
-/// parts (LIST is billed with the writes by AWS, Google and Azure alike); DELETE is free.
-/// Egress is the internet data-transfer price: reads from a machine in the bucket's own
-/// region cost nothing, so set `usd_per_gb_egress = 0` for those.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct RequestPricing {
-    /// The provider whose list prices are the defaults.
-    pub provider: &'static str,
-    pub usd_per_1000_get: f64,
-    pub usd_per_1000_put: f64,
-    pub usd_per_gb_egress: f64,
-}
 
 impl RequestPricing {
     /// The provider's list prices:
@@ -88,6 +57,10 @@ impl RequestPricing {
 }
 
 impl Default for Pricing {
+    /// Compute at $0.0504 per vCPU-hour: EC2 on-demand m7i.xlarge (4 vCPU, $0.2016/hour,
+    /// Linux, us-east-1) divided by its 4 vCPUs. Storage at $0.023 per GB-month: S3
+    /// Standard, first 50 TB/month, us-east-1. Request and egress prices are the provider's
+    /// own ([`RequestPricing::list_prices`]).
     fn default() -> Self {
         Pricing {
             usd_per_vcpu_hour: 0.0504,
@@ -120,6 +93,80 @@ impl Pricing {
     /// The monthly cost of keeping `bytes` in object storage.
     pub fn storage_usd_per_month(&self, bytes: u64) -> f64 {
         bytes as f64 / BYTES_PER_GB * self.usd_per_gb_month
+    }
+}
+
+/// What a `profile` run cost: compute, storage, and the requests and egress of the source's
+/// store and the output's, each at its provider's prices. `requests` are the run's, the
+/// output's among them.
+pub fn profile_cost(
+    pricing: &Pricing,
+    totals: &Totals,
+    source_bytes: u64,
+    requests: &RequestStats,
+    source_provider: Provider,
+    output: Option<(&OutputReport, Provider)>,
+) -> CostReport {
+    let source_prices = pricing.requests_for(source_provider);
+    let output_prices = output.map(|(o, provider)| (o, pricing.requests_for(provider)));
+    let (requests_usd, egress_usd) = match &output_prices {
+        // The output's requests are in the run's counts too: priced at its own provider's.
+        Some((o, prices)) => (
+            source_prices.requests_usd(requests) - source_prices.requests_usd(&o.requests)
+                + prices.requests_usd(&o.requests),
+            source_prices.egress_usd(requests) - source_prices.egress_usd(&o.requests)
+                + prices.egress_usd(&o.requests),
+        ),
+        None => (
+            source_prices.requests_usd(requests),
+            source_prices.egress_usd(requests),
+        ),
+    };
+    let output = output.map(|(o, _)| o);
+    CostReport {
+        requests_usd: requests_usd.max(0.0),
+        egress_usd: egress_usd.max(0.0),
+        request_pricing: source_prices,
+        output_request_pricing: output_prices
+            .map(|(_, p)| p)
+            .filter(|p| p.provider != source_prices.provider),
+        core_hours: totals.cpu_seconds / 3600.0,
+        compute_usd: pricing.compute_usd(totals.cpu_seconds),
+        source_storage_usd_per_month: pricing.storage_usd_per_month(source_bytes),
+        output_storage_usd_per_month: output.map(|o| pricing.storage_usd_per_month(o.bytes)),
+        pricing: *pricing,
+    }
+}
+
+/// What `requests` to a store of `provider` cost.
+pub fn request_cost(pricing: &Pricing, provider: Provider, requests: &RequestStats) -> RequestCost {
+    let prices = pricing.requests_for(provider);
+    RequestCost {
+        requests_usd: prices.requests_usd(requests),
+        egress_usd: prices.egress_usd(requests),
+        request_pricing: prices,
+    }
+}
+
+/// What keeping `file_bytes` in a store of `provider` costs a month, and what `requests` to
+/// it cost.
+pub fn storage_cost(
+    pricing: &Pricing,
+    provider: Provider,
+    file_bytes: u64,
+    requests: &RequestStats,
+) -> StorageCost {
+    let RequestCost {
+        requests_usd,
+        egress_usd,
+        request_pricing,
+    } = request_cost(pricing, provider, requests);
+    StorageCost {
+        storage_usd_per_month: pricing.storage_usd_per_month(file_bytes),
+        requests_usd,
+        egress_usd,
+        pricing: *pricing,
+        request_pricing,
     }
 }
 

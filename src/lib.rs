@@ -4,25 +4,77 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod cost;
-pub mod dataset;
+pub mod engine;
 pub mod error;
-pub mod intermediate;
 pub mod layout;
 pub mod loader;
-pub mod memory;
+pub mod model;
 pub mod output;
 pub mod pipeline;
-pub mod progress;
-pub mod report;
-pub mod resources;
-pub mod scan;
-pub mod session;
+pub mod render;
+pub mod source;
 pub mod stages;
 pub mod storage;
-pub mod textfiles;
 pub mod tokenizer;
 pub mod tokens;
-pub mod udf;
+pub mod util;
 pub mod whatif;
 
 pub use error::{Error, Result};
+
+use cli::Command;
+use config::{InspectConfig, LoaderConfig, ProfileConfig};
+use model::Report;
+use util::progress::Progress;
+use util::redact::redact;
+
+/// What a command leaves for the process to do: print `stdout`, and exit with code 1 when a
+/// threshold was missed.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The report as asked for, secrets redacted.
+    pub stdout: String,
+    /// False when the run missed a threshold it was given (its report is written anyway).
+    pub within_thresholds: bool,
+}
+
+/// Runs `command` unless Ctrl-C comes first ([`Error::Interrupted`]); writes the JSON report
+/// to `--report`'s file when asked, and returns what goes to stdout.
+pub async fn run(command: Command) -> Result<Outcome> {
+    let reporting = command.reporting().clone();
+    let progress = Progress::new(reporting.quiet);
+    let report = until_interrupted(execute(command, &progress)).await?;
+    if let Some(path) = &reporting.report {
+        output::write_file(path, &redact(&render::render_json(&report)))?;
+    }
+    Ok(Outcome {
+        stdout: redact(&render::render(&report, reporting.format.into())).into_owned(),
+        within_thresholds: report.within_thresholds(),
+    })
+}
+
+/// Resolves the command's settings and runs it.
+async fn execute(command: Command, progress: &Progress) -> Result<Report> {
+    Ok(match command {
+        Command::Profile(args) => {
+            let config = ProfileConfig::resolve(args.into())?;
+            Report::Profile(Box::new(commands::profile::run(&config, progress).await?))
+        }
+        Command::Inspect(args) => {
+            let config = InspectConfig::resolve(args.into())?;
+            Report::Inspect(Box::new(commands::inspect::run(&config).await?))
+        }
+        Command::Loader(args) => {
+            let config = LoaderConfig::resolve(args.into())?;
+            Report::Loader(Box::new(commands::loader::run(&config, progress).await?))
+        }
+    })
+}
+
+/// Runs `command` unless Ctrl-C comes first.
+async fn until_interrupted<T>(command: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::select! {
+        result = command => result,
+        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+    }
+}

@@ -6,11 +6,9 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use clap::Parser;
-use prepcost::cli::{Cli, Command};
-use prepcost::config::{InspectConfig, LoaderConfig, ProfileConfig};
-use prepcost::report::Report;
-use prepcost::storage::redact::{RedactingStderr, redact};
-use prepcost::{Error, commands, output, report};
+use prepcost::Error;
+use prepcost::cli::Cli;
+use prepcost::util::redact::{RedactingStderr, redact};
 
 /// Exit codes: 0 success, 1 a budget or threshold was exceeded, 2 an error, 130 interrupted.
 const EXIT_THRESHOLD: u8 = 1;
@@ -54,13 +52,15 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(run(cli))));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(prepcost::run(cli.command))
+    }));
     // Do not wait for tasks still running after an error or interrupt.
     runtime.shutdown_background();
     match outcome {
-        Ok(Ok((stdout, within_thresholds))) => {
-            print!("{}", redact(&stdout));
-            if within_thresholds {
+        Ok(Ok(outcome)) => {
+            print!("{}", outcome.stdout);
+            if outcome.within_thresholds {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(EXIT_THRESHOLD)
@@ -89,54 +89,6 @@ fn main() -> ExitCode {
             );
             ExitCode::from(EXIT_ERROR)
         }
-    }
-}
-
-/// Runs the command; returns what goes to stdout and whether every threshold was met.
-/// Ctrl-C stops it and drops everything it holds, which removes its temporary files.
-async fn run(cli: Cli) -> prepcost::Result<(String, bool)> {
-    let (report, format, report_file) = match cli.command {
-        Command::Profile(args) => {
-            let config = ProfileConfig::resolve(args.into())?;
-            let report = until_interrupted(commands::profile::run(&config)).await?;
-            (
-                Report::Profile(Box::new(report)),
-                config.format,
-                config.report,
-            )
-        }
-        Command::Inspect(args) => {
-            let config = InspectConfig::resolve(args.into())?;
-            let report = until_interrupted(commands::inspect::run(&config)).await?;
-            (
-                Report::Inspect(Box::new(report)),
-                config.format,
-                config.report,
-            )
-        }
-        Command::Loader(args) => {
-            let config = LoaderConfig::resolve(args.into())?;
-            let report = until_interrupted(commands::loader::run(&config)).await?;
-            (
-                Report::Loader(Box::new(report)),
-                config.format,
-                config.report,
-            )
-        }
-    };
-    if let Some(path) = &report_file {
-        output::write_file(path, &redact(&report::render_json(&report)))?;
-    }
-    Ok((report::render(&report, format), report.within_thresholds()))
-}
-
-/// Runs `command` unless Ctrl-C comes first.
-async fn until_interrupted<T>(
-    command: impl Future<Output = prepcost::Result<T>>,
-) -> prepcost::Result<T> {
-    tokio::select! {
-        result = command => result,
-        _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
     }
 }
 

@@ -7,20 +7,18 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::DataFusionError;
 
+use crate::engine::memory::PeakMemoryPool;
+use crate::engine::{INPUT_TABLE, Intermediate, SOURCE_ROW, Session, TextStats};
 use crate::error::{Error, Result, describe, is_out_of_memory};
-use crate::intermediate::Intermediate;
-use crate::memory::{PeakMemoryPool, format_size};
-use crate::progress::Progress;
-use crate::report::near_dedup::NearDedupReport;
-use crate::report::{StageReport, StepReport};
-use crate::resources;
-use crate::session::Session;
-use crate::stages::{SOURCE_ROW, Stage, StageError, StageInput};
+use crate::model::near_dedup::NearDedupReport;
+use crate::model::profile::{StageReport, StepReport};
+use crate::model::tokens::TokenStats;
+use crate::stages::{Stage, StageError, StageInput};
 use crate::storage::instrumented::{Mark, RequestCounter};
-use crate::tokens::{TokenCounter, TokenStats};
-
-/// The name the previous stage's result has in a stage's query.
-pub const INPUT_TABLE: &str = "input";
+use crate::tokens::TokenCounter;
+use crate::util::progress::Progress;
+use crate::util::resources;
+use crate::util::units::{format_size, ratio};
 
 /// Measures one step: wall time, process CPU time, and the pool's peak.
 pub struct Meter {
@@ -80,17 +78,7 @@ pub async fn run(
         let (next, near_dedup) =
             run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
         let step = meter.finish(&next);
-        let before = current.stats();
-        let after = next.stats();
-        let mut report = StageReport::new(
-            stage.name().to_string(),
-            stage.origin(),
-            before.rows,
-            after.rows,
-            before.text_bytes,
-            after.text_bytes,
-            &step,
-        );
+        let mut report = stage_report(stage.as_ref(), current.stats(), next.stats(), &step);
         report.near_dedup = near_dedup;
         if let Some((counter, previous)) = &mut tokens {
             let out = counter
@@ -104,17 +92,6 @@ pub async fn run(
         current = next;
     }
     Ok((current, reports))
-}
-
-/// Registers `input` as the table `input` (replacing the previous one).
-pub async fn register_input(
-    session: &Session,
-    input: &Intermediate,
-) -> Result<(), DataFusionError> {
-    session.ctx.deregister_table(INPUT_TABLE)?;
-    let table = input.table(&session.ctx, session.threads).await?;
-    session.ctx.register_table(INPUT_TABLE, table)?;
-    Ok(())
 }
 
 async fn run_stage(
@@ -140,7 +117,7 @@ async fn run_stage(
             fail(describe(&e))
         }
     };
-    register_input(session, input).await.map_err(engine_error)?;
+    session.register_input(input).await.map_err(engine_error)?;
     let stage_input = StageInput {
         stats: input.stats(),
         spilled: input.spilled(),
@@ -181,4 +158,35 @@ async fn run_stage(
         .deregister_table(INPUT_TABLE)
         .map_err(engine_error)?;
     Ok((result, planned.near_dedup))
+}
+
+/// A stage's figures: what went in and out, and the rates and drops they give.
+fn stage_report(
+    stage: &dyn Stage,
+    input: TextStats,
+    output: TextStats,
+    step: &StepReport,
+) -> StageReport {
+    let rows_dropped = input.rows.saturating_sub(output.rows);
+    StageReport {
+        name: stage.name().to_string(),
+        origin: stage.origin(),
+        rows_in: input.rows,
+        rows_out: output.rows,
+        rows_dropped,
+        drop_rate: ratio(rows_dropped as f64, input.rows as f64),
+        text_bytes_in: input.text_bytes,
+        text_bytes_out: output.text_bytes,
+        wall_seconds: step.wall_seconds,
+        cpu_seconds: step.cpu_seconds,
+        peak_memory_bytes: step.peak_memory_bytes,
+        result_bytes: step.result_bytes,
+        spilled: step.spilled,
+        rows_per_second: ratio(input.rows as f64, step.wall_seconds),
+        text_mb_per_second: ratio(input.text_bytes as f64 / 1e6, step.wall_seconds),
+        tokens_out: None,
+        tokens_removed: None,
+        requests: step.requests.clone(),
+        near_dedup: None,
+    }
 }

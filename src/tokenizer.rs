@@ -102,7 +102,7 @@ impl Tokenizer {
             // row's failure, not the process's.
             Encoder::Tiktoken(bpe) => {
                 std::panic::catch_unwind(AssertUnwindSafe(|| bpe.encode_ordinary(text).len()))
-                    .map_err(|payload| crate::scan::panic_message(payload.as_ref()))?
+                    .map_err(|payload| crate::error::panic_message(payload.as_ref()))?
             }
             Encoder::HuggingFace(tokenizer) => tokenizer
                 .encode_fast(text, false)

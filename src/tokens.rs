@@ -6,54 +6,33 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_128;
 
+use crate::engine::{Intermediate, Session};
 use crate::error::{Error, Result, describe};
-use crate::intermediate::Intermediate;
-use crate::report::nearest_rank;
-use crate::resources;
-use crate::session::Session;
+use crate::model::tokens::{PerRow, TokenStats};
 use crate::tokenizer::{Tokenizer, map_texts};
+use crate::util::percentile::nearest_rank;
+use crate::util::resources;
 
-/// Tokens of one step's result.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct TokenStats {
-    pub total: u64,
-    /// Tokens per row, NULL rows counting zero.
-    pub per_row: PerRow,
-}
-
-/// The distribution of tokens per row (nearest-rank percentiles).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct PerRow {
-    pub min: u32,
-    pub median: u32,
-    pub p99: u32,
-    pub max: u32,
-    pub mean: f64,
-}
-
-impl TokenStats {
-    /// The figures of per-row counts (in any order; reordered here).
-    pub fn of(counts: &mut [u32]) -> Self {
-        counts.sort_unstable();
-        let total: u64 = counts.iter().map(|&n| u64::from(n)).sum();
-        let at = |p| nearest_rank(counts, p).unwrap_or(0);
-        TokenStats {
-            total,
-            per_row: PerRow {
-                min: counts.first().copied().unwrap_or(0),
-                median: at(0.5),
-                p99: at(0.99),
-                max: at(1.0),
-                mean: if counts.is_empty() {
-                    0.0
-                } else {
-                    total as f64 / counts.len() as f64
-                },
+/// The figures of per-row counts (in any order; reordered here).
+pub fn token_stats(counts: &mut [u32]) -> TokenStats {
+    counts.sort_unstable();
+    let total: u64 = counts.iter().map(|&n| u64::from(n)).sum();
+    let at = |p| nearest_rank(counts, p).unwrap_or(0);
+    TokenStats {
+        total,
+        per_row: PerRow {
+            min: counts.first().copied().unwrap_or(0),
+            median: at(0.5),
+            p99: at(0.99),
+            max: at(1.0),
+            mean: if counts.is_empty() {
+                0.0
+            } else {
+                total as f64 / counts.len() as f64
             },
-        }
+        },
     }
 }
 
@@ -128,7 +107,7 @@ impl TokenCounter {
         self.cpu_seconds += resources::cpu_time()
             .saturating_sub(cpu_at_start)
             .as_secs_f64();
-        Ok(TokenStats::of(&mut counts))
+        Ok(token_stats(&mut counts))
     }
 }
 
@@ -165,7 +144,7 @@ mod tests {
     #[test]
     fn per_row_figures_are_nearest_rank() {
         let mut counts: Vec<u32> = (1..=100).rev().collect();
-        let stats = TokenStats::of(&mut counts);
+        let stats = token_stats(&mut counts);
         assert_eq!(stats.total, 5050);
         assert_eq!(
             (
@@ -177,6 +156,6 @@ mod tests {
             (1, 50, 99, 100)
         );
         assert_eq!(stats.per_row.mean, 50.5);
-        assert_eq!(TokenStats::of(&mut []), TokenStats::default());
+        assert_eq!(token_stats(&mut []), TokenStats::default());
     }
 }

@@ -2,34 +2,19 @@
 //! under a grid of codecs, dictionary settings and row-group sizes, each measured for size,
 //! encode time and decode speed, and priced for the whole dataset.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::physical_plan::parquet::{
-    DefaultParquetFileReaderFactory, ParquetFileReaderFactory,
-};
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
-use datafusion::parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-};
-use datafusion::parquet::arrow::async_reader::AsyncFileReader;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
-use futures::{FutureExt, StreamExt};
 
-use crate::config::WhatIfSettings;
-use crate::dataset::{DataFile, Dataset};
 use crate::error::{Error, Result};
-use crate::report::inspect::{Recommendation, SampleSummary, WhatIfLayout};
-use crate::report::ratio;
-use crate::scan::panic_message;
+use crate::model::inspect::{Recommendation, WhatIfLayout};
+use crate::source::Sample;
+use crate::util::units::{count, ratio};
 
 /// Rows per batch when reading the sample and decoding a layout.
 const BATCH_ROWS: usize = 8192;
@@ -37,6 +22,27 @@ const BATCH_ROWS: usize = 8192;
 const DECODE_RUNS: usize = 3;
 /// Row-group sizes (rows) tried besides today's: DuckDB's default and arrow-rs's default.
 const OTHER_ROW_GROUP_ROWS: [u64; 2] = [122_880, 1_048_576];
+
+/// How the what-if samples and judges layouts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WhatIfSettings {
+    /// Row groups sampled, spread evenly over the dataset.
+    pub sample_row_groups: u64,
+    /// Decoded (Arrow) bytes at which sampling stops.
+    pub sample_size: u64,
+    /// Layouts that decode slower than this (MB/s, one thread) are not recommended.
+    pub min_decode_mb_per_s: f64,
+}
+
+impl Default for WhatIfSettings {
+    fn default() -> Self {
+        WhatIfSettings {
+            sample_row_groups: 8,
+            sample_size: 32 << 20,
+            min_decode_mb_per_s: 200.0,
+        }
+    }
+}
 
 /// The measured layouts, and the one recommended (none when no layout decodes fast enough).
 #[derive(Debug, Clone)]
@@ -115,121 +121,6 @@ pub async fn measure(
     Ok(Outcome {
         layouts,
         recommendation,
-    })
-}
-
-/// The sampled rows and what they take today.
-pub struct Sample {
-    pub schema: SchemaRef,
-    pub batches: Vec<RecordBatch>,
-    /// Rows per row group today (median of the sampled row groups); the grid's base size.
-    pub today_row_group_rows: u64,
-    pub summary: SampleSummary,
-}
-
-/// Rows per row group for sources that have none (JSONL, CSV): DuckDB's default.
-pub const TEXT_ROW_GROUP_ROWS: u64 = 122_880;
-
-/// Reads up to `sample_row_groups` row groups spread evenly over the dataset (files with the
-/// first file's schema only, so that one writer takes them all), stopping once the decoded
-/// sample reaches `sample_size`.
-pub async fn sample_parquet(dataset: &Dataset, settings: &WhatIfSettings) -> Result<Sample> {
-    let first = &dataset.files[0];
-    let reader_metadata = |file: &DataFile| {
-        ArrowReaderMetadata::try_new(Arc::clone(&file.metadata), ArrowReaderOptions::new()).map_err(
-            |e| Error::SourceFile {
-                path: file.display.clone(),
-                message: format!("reading its schema: {e}"),
-            },
-        )
-    };
-    let schema = Arc::clone(reader_metadata(first)?.schema());
-    let mut candidates = Vec::new();
-    for file in &dataset.files {
-        if reader_metadata(file).is_ok_and(|m| m.schema() == &schema) {
-            candidates.extend((0..file.metadata.num_row_groups()).map(|rg| (file, rg)));
-        }
-    }
-    let n = (settings.sample_row_groups as usize).min(candidates.len());
-    let picks: Vec<(&DataFile, usize)> = (0..n)
-        .map(|k| candidates[k * candidates.len() / n])
-        .collect();
-
-    let mut batches = Vec::new();
-    let mut summary = SampleSummary {
-        row_groups: 0,
-        rows: 0,
-        bytes: 0,
-        decoded_bytes: 0,
-    };
-    let mut row_group_rows = Vec::new();
-    for (file, row_group) in picks {
-        if summary.decoded_bytes >= settings.sample_size {
-            break;
-        }
-        let meta = file.metadata.row_group(row_group);
-        let rows_in_group = u64::try_from(meta.num_rows()).unwrap_or(0);
-        let group_bytes: u64 = meta
-            .columns()
-            .iter()
-            .map(|c| u64::try_from(c.compressed_size()).unwrap_or(0))
-            .sum();
-        let fail = |message: String| Error::SourceFile {
-            path: file.display.clone(),
-            message: format!("row group {row_group}, read for the what-if: {message}"),
-        };
-        let reader: Box<dyn AsyncFileReader> =
-            DefaultParquetFileReaderFactory::new(Arc::clone(&dataset.location.store))
-                .create_reader(
-                    0,
-                    PartitionedFile::from(file.object.clone()),
-                    None,
-                    &ExecutionPlanMetricsSet::new(),
-                )
-                .map_err(|e| fail(crate::error::describe(&e)))?;
-        let mut stream =
-            ParquetRecordBatchStreamBuilder::new_with_metadata(reader, reader_metadata(file)?)
-                .with_row_groups(vec![row_group])
-                .with_batch_size(BATCH_ROWS)
-                .build()
-                .map_err(|e| fail(crate::error::clean(&e.to_string())))?;
-        let mut rows_read = 0u64;
-        // A decoder may panic on corrupt pages: that is this file's error.
-        let read = AssertUnwindSafe(async {
-            while let Some(batch) = stream.next().await {
-                let batch = batch.map_err(|e| fail(crate::error::clean(&e.to_string())))?;
-                rows_read += batch.num_rows() as u64;
-                summary.decoded_bytes += batch.get_array_memory_size() as u64;
-                batches.push(batch);
-                if summary.decoded_bytes >= settings.sample_size {
-                    break;
-                }
-            }
-            Ok::<_, Error>(())
-        })
-        .catch_unwind()
-        .await;
-        match read {
-            Ok(result) => result?,
-            Err(panic) => return Err(fail(panic_message(&*panic))),
-        }
-        summary.row_groups += 1;
-        summary.rows += rows_read;
-        summary.bytes +=
-            (group_bytes as f64 * ratio(rows_read as f64, rows_in_group as f64)) as u64;
-        row_group_rows.push(rows_in_group);
-    }
-    row_group_rows.sort_unstable();
-    let today_row_group_rows = row_group_rows
-        .get(row_group_rows.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or(BATCH_ROWS as u64)
-        .max(1);
-    Ok(Sample {
-        schema,
-        batches,
-        today_row_group_rows,
-        summary,
     })
 }
 
@@ -319,7 +210,7 @@ impl Layout {
             } else {
                 "no dictionary"
             },
-            crate::report::count(self.row_group_rows)
+            count(self.row_group_rows)
         )
     }
 

@@ -5,23 +5,25 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::LoaderConfig;
-use crate::dataset::{Dataset, OnError};
+use crate::cost::request_cost;
 use crate::error::{Error, Result};
+use crate::loader::verdict::{percentiles, relate_to_fewest, scaling_row, verdict};
 use crate::loader::{self, Limit, Measured, Plan};
-use crate::progress::Progress;
-use crate::report::loader::{
-    LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, Percentiles, RequestCost,
-    ScalingRow, Verdict, relate_to_fewest, scaling_row, verdict,
+use crate::model::SCHEMA_VERSION;
+use crate::model::loader::{
+    LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, ScalingRow, Verdict,
 };
-use crate::report::{SCHEMA_VERSION, count, ratio};
+use crate::source::textfiles;
+use crate::source::{Dataset, OnError};
 use crate::storage::{self, Location};
 use crate::tokenizer::Tokenizer;
-use crate::{resources, textfiles};
+use crate::util::progress::Progress;
+use crate::util::resources;
+use crate::util::units::{count, ratio};
 
 /// Runs `loader` and returns its report.
-pub async fn run(config: &LoaderConfig) -> Result<LoaderReport> {
+pub async fn run(config: &LoaderConfig, progress: &Progress) -> Result<LoaderReport> {
     let started = Instant::now();
-    let progress = Progress::new(config.quiet);
     let location = storage::resolve(&config.source, &config.storage_options).await?;
     let tokenizer = Tokenizer::load(&config.tokenizer)?.map(Arc::new);
     let cores = resources::cores();
@@ -30,39 +32,9 @@ pub async fn run(config: &LoaderConfig) -> Result<LoaderReport> {
     let mut fetched = Vec::with_capacity(config.workers.len());
     let mut first: Option<(Dataset, Arc<Plan>)> = None;
     for &workers in &config.workers {
-        // Every run starts as a training job's loader does: listing the files and reading
-        // their footers.
         let bytes_before = location.requests.snapshot().bytes_in;
-        let run_started = Instant::now();
-        let (dataset, plan) = open(config, &location, tokenizer.is_some()).await?;
-        let opening = run_started.elapsed().as_secs_f64();
-        let tokens = tokenizer.as_ref().filter(|_| plan.tokenizes());
-        let mut measured = loader::run(
-            &plan,
-            &location.store,
-            tokens,
-            &config.settings,
-            workers,
-            &mut |p| {
-                let seconds = p.elapsed.as_secs_f64();
-                let tokens = if tokens.is_some() {
-                    format!(
-                        " · {} tokens/s",
-                        count(ratio(p.tokens as f64, seconds) as u64)
-                    )
-                } else {
-                    String::new()
-                };
-                progress.update(&format!(
-                    "loader, {workers} workers: {} rows · {:.1} MB/s decoded{tokens}",
-                    count(p.rows),
-                    ratio(p.decoded_bytes as f64 / 1e6, seconds)
-                ));
-            },
-        )
-        .await?;
-        progress.done();
-        measured.time_to_first_batch_seconds += opening;
+        let (measured, dataset, plan) =
+            measure(config, &location, tokenizer.as_ref(), workers, progress).await?;
         fetched.push(location.requests.snapshot().bytes_in - bytes_before);
         runs.push(measured);
         first.get_or_insert((dataset, plan));
@@ -95,50 +67,110 @@ pub async fn run(config: &LoaderConfig) -> Result<LoaderReport> {
         schema_version: SCHEMA_VERSION,
         command: "loader",
         prepcost_version: env!("CARGO_PKG_VERSION"),
-        source: LoaderSource {
-            uri: location.display.clone(),
-            files: dataset.files.len() as u64,
-            row_groups: plan.row_groups() as u64,
-            rows: dataset.rows(),
-            columns: plan
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect(),
-            text_column: counts_tokens.then(|| config.text_column.clone()),
-            tokenizer: match (&tokenizer, counts_tokens) {
-                (Some(t), true) => t.name().to_string(),
-                (Some(_), false) => format!("none (no text column '{}' read)", config.text_column),
-                (None, _) => "none".to_string(),
-            },
-            projected_compressed_bytes: plan.compressed_bytes(),
-        },
-        settings: LoaderSettings {
-            batch_size: config.settings.batch_size,
-            workers: config.workers.clone(),
-            prefetch: config.settings.prefetch,
-            shuffle: config.settings.shuffle.is_some(),
-            shuffle_buffer_rows: config.settings.shuffle.map(|s| s.buffer_rows),
-            seed: config.settings.shuffle.map(|s| s.seed),
-            epochs: config.settings.epochs,
-            limit_rows: match config.settings.limit {
-                Some(Limit::Rows(rows)) => Some(rows),
-                _ => None,
-            },
-            limit_seconds: match config.settings.limit {
-                Some(Limit::Seconds(seconds)) => Some(seconds),
-                _ => None,
-            },
-        },
+        source: source(config, &location, &dataset, &plan, tokenizer.as_deref()),
+        settings: settings(config),
         loader,
-        cost: RequestCost::of(&requests, config.pricing.requests_for(location.provider)),
+        cost: request_cost(&config.pricing, location.provider, &requests),
         requests,
         run: LoaderRun {
             cores,
             wall_seconds: started.elapsed().as_secs_f64(),
         },
     })
+}
+
+/// One run with `workers` workers, from a cold start as a training job's loader makes one:
+/// listing the files and reading their footers (their time is in the time to first batch).
+async fn measure(
+    config: &LoaderConfig,
+    location: &Location,
+    tokenizer: Option<&Arc<Tokenizer>>,
+    workers: usize,
+    progress: &Progress,
+) -> Result<(Measured, Dataset, Arc<Plan>)> {
+    let run_started = Instant::now();
+    let (dataset, plan) = open(config, location, tokenizer.is_some()).await?;
+    let opening = run_started.elapsed().as_secs_f64();
+    let tokens = tokenizer.filter(|_| plan.tokenizes());
+    let mut measured = loader::run(
+        &plan,
+        &location.store,
+        tokens,
+        &config.settings,
+        workers,
+        &mut |p| {
+            let seconds = p.elapsed.as_secs_f64();
+            let tokens = if tokens.is_some() {
+                format!(
+                    " · {} tokens/s",
+                    count(ratio(p.tokens as f64, seconds) as u64)
+                )
+            } else {
+                String::new()
+            };
+            progress.update(&format!(
+                "loader, {workers} workers: {} rows · {:.1} MB/s decoded{tokens}",
+                count(p.rows),
+                ratio(p.decoded_bytes as f64 / 1e6, seconds)
+            ));
+        },
+    )
+    .await?;
+    progress.done();
+    measured.time_to_first_batch_seconds += opening;
+    Ok((measured, dataset, plan))
+}
+
+/// The dataset as the loader reads it.
+fn source(
+    config: &LoaderConfig,
+    location: &Location,
+    dataset: &Dataset,
+    plan: &Plan,
+    tokenizer: Option<&Tokenizer>,
+) -> LoaderSource {
+    let counts_tokens = plan.tokenizes();
+    LoaderSource {
+        uri: location.display.clone(),
+        files: dataset.files.len() as u64,
+        row_groups: plan.row_groups() as u64,
+        rows: dataset.rows(),
+        columns: plan
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
+        text_column: counts_tokens.then(|| config.text_column.clone()),
+        tokenizer: match (tokenizer, counts_tokens) {
+            (Some(t), true) => t.name().to_string(),
+            (Some(_), false) => format!("none (no text column '{}' read)", config.text_column),
+            (None, _) => "none".to_string(),
+        },
+        projected_compressed_bytes: plan.compressed_bytes(),
+    }
+}
+
+/// How the loader read.
+fn settings(config: &LoaderConfig) -> LoaderSettings {
+    let settings = &config.settings;
+    LoaderSettings {
+        batch_size: settings.batch_size,
+        workers: config.workers.clone(),
+        prefetch: settings.prefetch,
+        shuffle: settings.shuffle.is_some(),
+        shuffle_buffer_rows: settings.shuffle.map(|s| s.buffer_rows),
+        seed: settings.shuffle.map(|s| s.seed),
+        epochs: settings.epochs,
+        limit_rows: match settings.limit {
+            Some(Limit::Rows(rows)) => Some(rows),
+            _ => None,
+        },
+        limit_seconds: match settings.limit {
+            Some(Limit::Seconds(seconds)) => Some(seconds),
+            _ => None,
+        },
+    }
 }
 
 /// Lists the dataset, reads its footers and plans the read. Tokens are counted when a
@@ -208,7 +240,7 @@ fn figures(
         decoded_bytes_per_s: rates.decoded_bytes_per_s,
         tokens_per_s: rates.tokens_per_s,
         time_to_first_batch_s: run.time_to_first_batch_seconds,
-        batch_latency_s: Percentiles::of(&run.batch_latencies),
+        batch_latency_s: percentiles(&run.batch_latencies),
         cpu_utilisation: rates.cpu_utilisation,
         limited: run.limited,
         scaling,

@@ -1,118 +1,77 @@
 //! `prepcost profile`: scan the source, run the pipeline's stages, optionally write the
 //! result, and report what every step cost.
 
+use std::sync::Arc;
+
 use crate::config::ProfileConfig;
-use crate::cost::Pricing;
-use crate::dataset::Dataset;
+use crate::cost::profile_cost;
+use crate::engine::{Intermediate, Session, TextStats};
 use crate::error::Result;
-use crate::intermediate::TextStats;
-use crate::pipeline::{self, Meter};
-use crate::progress::Progress;
-use crate::report::{
-    CostReport, OutputReport, ProfileReport, RunReport, SCHEMA_VERSION, SourceReport, StageReport,
-    StepReport, TokensReport, Totals, ratio,
+use crate::model::SCHEMA_VERSION;
+use crate::model::profile::{
+    OutputReport, ProfileReport, RunReport, SourceReport, StageReport, StepReport, StorageReport,
+    TokensReport, Totals,
 };
-use crate::session::Session;
+use crate::model::tokens::TokenStats;
+use crate::pipeline::{self, Meter};
+use crate::source::Dataset;
+use crate::source::scan::scan;
 use crate::stages::{self, Stage};
-use crate::storage::Provider;
-use crate::storage::instrumented::RequestStats;
+use crate::storage::instrumented::RequestCounter;
+use crate::storage::{self, Location, Provider, StorageOptions};
 use crate::tokenizer::Tokenizer;
 use crate::tokens::TokenCounter;
-use crate::{layout, output, resources, scan, storage};
+use crate::util::progress::Progress;
+use crate::util::resources;
+use crate::util::units::ratio;
+use crate::{layout, output};
 
 /// Runs `profile` and returns its report.
-pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
-    let progress = Progress::new(config.quiet);
+pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileReport> {
     let mut tokens = Tokenizer::load(&config.tokenizer)?.map(TokenCounter::new);
     let stages: Vec<Box<dyn Stage>> = config
         .stages
         .iter()
         .map(|spec| stages::build(spec, &config.source))
         .collect::<Result<_>>()?;
-    // Storage options are for the remote stores: the source's, or else the output's.
-    let remote_source = storage::provider_of(&config.source.uri) != Provider::Local;
-    let remote_output = config
-        .output
-        .as_deref()
-        .is_some_and(|o| storage::provider_of(o) != Provider::Local);
-    let no_options = Default::default();
-    let source_options = match (remote_source, remote_output) {
-        (false, true) => &no_options,
-        _ => &config.storage_options,
-    };
-    let location = storage::resolve(&config.source.uri, source_options).await?;
+    let location = storage::resolve(&config.source.uri, &source_options(config)).await?;
     let session = Session::new(config.memory_limit)?;
     session.register_store(&location);
-    let location_requests = std::sync::Arc::clone(&location.requests);
-    let (source_provider, source_display) = (location.provider, location.display.clone());
-    let output_provider = config
-        .output
-        .as_deref()
-        .map_or(Provider::Local, storage::provider_of);
-    let cache = session
-        .ctx
-        .runtime_env()
-        .cache_manager
-        .get_file_metadata_cache();
-    let dataset = Dataset::open(location, cache).await?;
-    let storage = layout::analyse(&dataset, &config.pricing).storage_report();
+    let source = Source::open(location, &session, config).await?;
 
     progress.step(&format!(
         "scanning {} ({} rows)",
-        config.source.uri, storage.rows
+        config.source.uri, source.storage.rows
     ));
     let meter = Meter::start(&session);
-    let source = scan::scan(&session, &dataset, &config.source).await?;
-    let scan_step = meter.finish(&source);
-    let source_stats = source.stats();
-
+    let scanned = scan(&session, &source.dataset, &config.source).await?;
+    let scan_step = meter.finish(&scanned);
+    let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
     let source_tokens = match &mut tokens {
         Some(counter) => {
             progress.step(&format!("counting tokens ({})", counter.tokenizer().name()));
             Some(
                 counter
-                    .count(&session, &source, text_column, "scan")
+                    .count(&session, &scanned, text_column, "scan")
                     .await?,
             )
         }
         None => None,
     };
-
     let (result, stage_reports) = pipeline::run(
         &session,
         &stages,
-        source,
+        scanned,
         text_column,
-        &progress,
+        progress,
         tokens.as_mut().zip(source_tokens),
     )
     .await?;
-    let tokens = tokens.zip(source_tokens).map(|(counter, source)| {
-        let result = stage_reports
-            .last()
-            .and_then(|s| s.tokens_out)
-            .unwrap_or(source);
-        TokensReport {
-            tokenizer: counter.tokenizer().name().to_string(),
-            source,
-            result,
-            removed: source.total as i64 - result.total as i64,
-            wall_seconds: counter.wall_seconds,
-            cpu_seconds: counter.cpu_seconds,
-        }
-    });
-
-    let output = match &config.output {
-        Some(target) => {
-            progress.step(&format!("writing {target}"));
-            Some(output::write(&session, &result, target, &config.storage_options).await?)
-        }
-        None => None,
-    };
-    let result_stats = result.stats();
-    drop(result);
-
+    let tokens = tokens
+        .zip(source_tokens)
+        .map(|(counter, source)| tokens_report(&counter, source, &stage_reports));
+    let (output, result_stats) = write_output(config, &session, result, progress).await?;
     let totals = totals(
         &scan_step,
         &stage_reports,
@@ -120,37 +79,99 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
         source_stats,
         result_stats,
     );
-    let requests = location_requests.snapshot();
-    let cost = cost(
-        &config.pricing,
-        &totals,
-        storage.file_bytes,
-        &requests,
-        (
-            source_provider,
-            output.as_ref().map(|o| (o, output_provider)),
-        ),
-    );
-    Ok(ProfileReport {
-        schema_version: SCHEMA_VERSION,
-        command: "profile",
-        prepcost_version: env!("CARGO_PKG_VERSION"),
-        source: SourceReport {
-            uri: source_display,
-            format: config.source.format,
-            text_column: config.source.text_column.clone(),
-            id_column: config.source.id_column.clone(),
-            files: storage.files,
-            rows: source_stats.rows,
-            text_bytes: source_stats.text_bytes,
-            text_nulls: source_stats.text_nulls,
-        },
-        storage,
+    let steps = Steps {
         scan: scan_step,
         stages: stage_reports,
         tokens,
         output,
         totals,
+        source_stats,
+    };
+    Ok(report(config, &session, source, steps))
+}
+
+/// The source of the run: its files and footers, its storage figures, and its store.
+struct Source {
+    dataset: Dataset,
+    storage: StorageReport,
+    requests: Arc<RequestCounter>,
+    provider: Provider,
+    display: String,
+}
+
+impl Source {
+    /// Lists the files at `location` and reads their footers into the session's cache.
+    async fn open(location: Location, session: &Session, config: &ProfileConfig) -> Result<Self> {
+        let requests = Arc::clone(&location.requests);
+        let (provider, display) = (location.provider, location.display.clone());
+        let cache = session
+            .ctx
+            .runtime_env()
+            .cache_manager
+            .get_file_metadata_cache();
+        let dataset = Dataset::open(location, cache).await?;
+        let storage = layout::analyse(&dataset, &config.pricing).storage_report();
+        Ok(Source {
+            dataset,
+            storage,
+            requests,
+            provider,
+            display,
+        })
+    }
+}
+
+/// What the run's steps measured.
+struct Steps {
+    scan: StepReport,
+    stages: Vec<StageReport>,
+    tokens: Option<TokensReport>,
+    output: Option<OutputReport>,
+    totals: Totals,
+    source_stats: TextStats,
+}
+
+/// The report: the steps' figures, the run's requests and what it all cost.
+fn report(
+    config: &ProfileConfig,
+    session: &Session,
+    source: Source,
+    steps: Steps,
+) -> ProfileReport {
+    let requests = source.requests.snapshot();
+    let output_provider = config
+        .output
+        .as_deref()
+        .map_or(Provider::Local, storage::provider_of);
+    let cost = profile_cost(
+        &config.pricing,
+        &steps.totals,
+        source.storage.file_bytes,
+        &requests,
+        source.provider,
+        steps.output.as_ref().map(|o| (o, output_provider)),
+    );
+    let stats = steps.source_stats;
+    ProfileReport {
+        schema_version: SCHEMA_VERSION,
+        command: "profile",
+        prepcost_version: env!("CARGO_PKG_VERSION"),
+        source: SourceReport {
+            uri: source.display,
+            format: config.source.format.name(),
+            text_column: config.source.text_column.clone(),
+            id_column: config.source.id_column.clone(),
+            files: source.storage.files,
+            rows: stats.rows,
+            text_bytes: stats.text_bytes,
+            text_nulls: stats.text_nulls,
+        },
+        storage: source.storage,
+        scan: steps.scan,
+        stages: steps.stages,
+        tokens: steps.tokens,
+        output: steps.output,
+        totals: steps.totals,
         cost,
         requests,
         run: RunReport {
@@ -158,9 +179,55 @@ pub async fn run(config: &ProfileConfig) -> Result<ProfileReport> {
             threads: session.threads,
             engine: "datafusion (local)",
         },
-    })
+    }
 }
 
+/// Storage options are for the remote stores: the source's, or else the output's.
+fn source_options(config: &ProfileConfig) -> StorageOptions {
+    let remote = |uri: &str| storage::provider_of(uri) != Provider::Local;
+    let remote_output = config.output.as_deref().is_some_and(remote);
+    if !remote(&config.source.uri) && remote_output {
+        StorageOptions::default()
+    } else {
+        config.storage_options.clone()
+    }
+}
+
+/// Writes the result when an output was asked for; the result's figures either way.
+async fn write_output(
+    config: &ProfileConfig,
+    session: &Session,
+    result: Intermediate,
+    progress: &Progress,
+) -> Result<(Option<OutputReport>, TextStats)> {
+    let output = match &config.output {
+        Some(target) => {
+            progress.step(&format!("writing {target}"));
+            Some(output::write(session, &result, target, &config.storage_options).await?)
+        }
+        None => None,
+    };
+    Ok((output, result.stats()))
+}
+
+/// Tokens of the source and of the pipeline's result, and what counting them took.
+fn tokens_report(
+    counter: &TokenCounter,
+    source: TokenStats,
+    stages: &[StageReport],
+) -> TokensReport {
+    let result = stages.last().and_then(|s| s.tokens_out).unwrap_or(source);
+    TokensReport {
+        tokenizer: counter.tokenizer().name().to_string(),
+        source,
+        result,
+        removed: source.total as i64 - result.total as i64,
+        wall_seconds: counter.wall_seconds,
+        cpu_seconds: counter.cpu_seconds,
+    }
+}
+
+/// Sums over the scan, the stages and the output.
 fn totals(
     scan: &StepReport,
     stages: &[StageReport],
@@ -193,45 +260,5 @@ fn totals(
         cpu_seconds: cpu,
         peak_memory_bytes: peak,
         peak_rss_bytes: resources::peak_rss(),
-    }
-}
-
-/// Money: compute, storage, and the requests and egress of the source's store and the
-/// output's, each at its provider's prices.
-fn cost(
-    pricing: &Pricing,
-    totals: &Totals,
-    source_bytes: u64,
-    requests: &RequestStats,
-    (source_provider, output): (Provider, Option<(&OutputReport, Provider)>),
-) -> CostReport {
-    let source_prices = pricing.requests_for(source_provider);
-    let output_prices = output.map(|(o, provider)| (o, pricing.requests_for(provider)));
-    let (requests_usd, egress_usd) = match &output_prices {
-        // The output's requests are in the run's counts too: priced at its own provider's.
-        Some((o, prices)) => (
-            source_prices.requests_usd(requests) - source_prices.requests_usd(&o.requests)
-                + prices.requests_usd(&o.requests),
-            source_prices.egress_usd(requests) - source_prices.egress_usd(&o.requests)
-                + prices.egress_usd(&o.requests),
-        ),
-        None => (
-            source_prices.requests_usd(requests),
-            source_prices.egress_usd(requests),
-        ),
-    };
-    let output = output.map(|(o, _)| o);
-    CostReport {
-        requests_usd: requests_usd.max(0.0),
-        egress_usd: egress_usd.max(0.0),
-        request_pricing: source_prices,
-        output_request_pricing: output_prices
-            .map(|(_, p)| p)
-            .filter(|p| p.provider != source_prices.provider),
-        core_hours: totals.cpu_seconds / 3600.0,
-        compute_usd: pricing.compute_usd(totals.cpu_seconds),
-        source_storage_usd_per_month: pricing.storage_usd_per_month(source_bytes),
-        output_storage_usd_per_month: output.map(|o| pricing.storage_usd_per_month(o.bytes)),
-        pricing: *pricing,
     }
 }

@@ -12,15 +12,12 @@ use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::col;
 
+use crate::engine::{INPUT_TABLE, Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result, describe, is_out_of_memory};
-use crate::intermediate::Intermediate;
-use crate::memory::format_size;
-use crate::pipeline::{INPUT_TABLE, register_input};
-use crate::report::OutputReport;
-use crate::resources;
-use crate::session::Session;
-use crate::stages::SOURCE_ROW;
+use crate::model::profile::OutputReport;
 use crate::storage::{self, StorageOptions};
+use crate::util::resources;
+use crate::util::units::format_size;
 
 mod upload;
 
@@ -125,9 +122,7 @@ async fn write_parquet(
         .sql("SET datafusion.execution.target_partitions = 1")
         .await
         .map_err(engine_error)?;
-    register_input(session, result)
-        .await
-        .map_err(engine_error)?;
+    session.register_input(result).await.map_err(engine_error)?;
     let frame = session
         .ctx
         .table(INPUT_TABLE)

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use datafusion::prelude::SessionContext;
 
-use super::{Planned, Stage, StageError, StageInput};
-use crate::config::ParamValue;
+use super::spec::ParamValue;
+use super::stage::{Planned, Stage, StageError, StageInput};
 
 /// A stage that runs one SQL query.
 #[derive(Debug, Clone)]
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn the_built_in_queries_render_with_defaults() {
-        for (name, text) in super::super::BUILTIN_QUERIES {
+        for (name, text) in super::super::spec::BUILTIN_QUERIES {
             let out = render(text, &BTreeMap::new(), TEXT).unwrap();
             assert!(!out.contains("${"), "{name}");
             assert!(out.contains("\"content\""), "{name}");

@@ -22,7 +22,9 @@ use object_store::{
     ObjectMeta, ObjectStore, ObjectStoreExt, PutMultipartOptions, PutOptions, PutPayload,
     PutResult, RenameOptions, Result, UploadPart, coalesce_ranges,
 };
-use serde::Serialize;
+
+use crate::model::requests::{LatencySummary, RequestStats};
+use crate::util::percentile::nearest_rank;
 
 /// The kinds of request a store is asked, as providers bill them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,47 +69,6 @@ pub struct Mark {
     latencies: usize,
 }
 
-/// What a store was asked to do, as counted by [`RequestCounter`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct RequestStats {
-    /// GET requests, ranged ones included.
-    pub get: u64,
-    /// GET requests for a byte range.
-    pub ranged_get: u64,
-    pub head: u64,
-    /// LIST requests (each page of a listing on remote stores).
-    pub list: u64,
-    /// Single PUTs, and the creations and completions of multipart uploads.
-    pub put: u64,
-    pub multipart_parts: u64,
-    pub delete: u64,
-    pub copy: u64,
-    /// Bytes received from the store.
-    pub bytes_in: u64,
-    /// Bytes sent to the store.
-    pub bytes_out: u64,
-    /// Requests that failed in a way the client retries (transport errors, timeouts, 408,
-    /// 429, 5xx, bodies cut short); each is one more request in the counts above.
-    pub retries: u64,
-    pub latency_s: LatencySummary,
-}
-
-/// Latency percentiles of the timed requests, in seconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct LatencySummary {
-    pub p50: f64,
-    pub p95: f64,
-    pub p99: f64,
-    pub max: f64,
-}
-
-impl RequestStats {
-    /// All requests of every kind.
-    pub fn requests(&self) -> u64 {
-        self.get + self.head + self.list + self.put + self.multipart_parts + self.delete + self.copy
-    }
-}
-
 impl RequestCounter {
     /// The counts so far.
     pub fn snapshot(&self) -> RequestStats {
@@ -132,9 +93,7 @@ impl RequestCounter {
             .map(|l| l.get(mark.latencies..).unwrap_or_default().to_vec())
             .unwrap_or_default();
         latencies.sort_unstable();
-        let percentile = |p: f64| {
-            crate::report::nearest_rank(&latencies, p).map_or(0.0, |us| f64::from(us) / 1e6)
-        };
+        let percentile = |p: f64| nearest_rank(&latencies, p).map_or(0.0, |us| f64::from(us) / 1e6);
         RequestStats {
             get: n(GET),
             ranged_get: n(RANGED_GET),

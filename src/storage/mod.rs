@@ -9,7 +9,6 @@ mod huggingface;
 pub mod instrumented;
 pub mod local;
 pub mod options;
-pub mod redact;
 #[cfg(feature = "remote")]
 mod remote;
 #[cfg(feature = "remote")]
@@ -24,6 +23,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
+use crate::util::redact;
 use instrumented::{Counting, InstrumentedStore, RequestCounter};
 pub use options::{Provider, StorageOptions};
 
@@ -273,8 +273,9 @@ fn headers(provider: Provider) -> Result<http_headers::HeaderMap> {
 mod http_headers {
     pub use http::HeaderMap;
 
-    use super::{Provider, redact};
+    use super::Provider;
     use crate::error::{Error, Result};
+    use crate::util::redact;
 
     /// `HF_TOKEN` (or `HUGGING_FACE_HUB_TOKEN`) as a bearer token for Hugging Face.
     pub fn for_provider(provider: Provider) -> Result<HeaderMap> {

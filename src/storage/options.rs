@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::util::redact::is_secret_key;
 
 /// The object stores prepcost reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,23 +292,6 @@ pub fn parse_pair(text: &str) -> std::result::Result<(String, String), String> {
         }
         _ => Err("expected KEY=VALUE".to_string()),
     }
-}
-
-/// Keys whose values are secrets: any naming a key, secret, token, signature, password or
-/// credential.
-pub fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    [
-        "key",
-        "secret",
-        "token",
-        "sas",
-        "sig",
-        "password",
-        "credential",
-    ]
-    .iter()
-    .any(|word| key.contains(word))
 }
 
 /// Parses `250ms`, `30s`, `2m`, `1h` or a plain number of seconds.

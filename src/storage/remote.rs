@@ -243,7 +243,7 @@ mod aws_profile {
                     "aws_session_token" => Key::Token,
                     _ => continue,
                 };
-                super::super::redact::register(&value);
+                crate::util::redact::register(&value);
                 found.push((key, value));
             }
         }

@@ -10,7 +10,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use prepcost::config::{InspectConfig, InspectRequest};
-use prepcost::dataset::OnError;
+use prepcost::source::OnError;
 use serde_json::Value;
 
 use crate::support::{assert_error, datasets, prepcost, repo_str};
@@ -418,7 +418,6 @@ async fn a_thousand_files_are_inspected_from_their_footers_alone() {
     let config = InspectConfig::resolve(InspectRequest {
         source: dir.path().to_str().unwrap().to_string(),
         on_error: OnError::Fail,
-        quiet: true,
         ..InspectRequest::default()
     })
     .unwrap();
@@ -559,5 +558,178 @@ async fn jsonl_and_csv_sources_report_rows_columns_and_the_parquet_estimate() {
     assert_error(
         &prepcost(&["inspect", bad.to_str().unwrap()]),
         &["open.csv", "ends inside a quoted CSV field"],
+    );
+}
+
+/// Writes one Parquet file of `batch` with `properties` to `path`.
+fn write_with(path: &std::path::Path, batch: &RecordBatch, properties: WriterProperties) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
+    writer.write(batch).unwrap();
+    writer.close().unwrap();
+}
+
+/// `rows` rows: `id`, a `text` of 16 characters a row, and `sparse`, NULL but in every
+/// twentieth row; with `extra`, a fourth column.
+fn layout_batch(rows: i64, extra: bool) -> RecordBatch {
+    let mut fields = vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("text", DataType::Utf8, false),
+        Field::new("sparse", DataType::Utf8, true),
+    ];
+    let mut columns: Vec<datafusion::arrow::array::ArrayRef> = vec![
+        Arc::new(Int64Array::from_iter_values(0..rows)),
+        Arc::new(StringArray::from_iter_values(
+            (0..rows).map(|i| format!("text number {i:04}")),
+        )),
+        Arc::new(
+            (0..rows)
+                .map(|i| (i % 20 == 0).then(|| format!("s{i}")))
+                .collect::<StringArray>(),
+        ),
+    ];
+    if extra {
+        fields.push(Field::new("extra", DataType::Int64, false));
+        columns.push(Arc::new(Int64Array::from_iter_values(0..rows)));
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+}
+
+#[test]
+fn every_kind_of_layout_warning_names_its_files_and_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three small files of small, uncompressed row groups; the third with an extra column.
+    let properties = || {
+        WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .set_max_row_group_row_count(Some(1_000))
+            .build()
+    };
+    for (name, extra) in [("a", false), ("b", false), ("c", true)] {
+        let path = dir.path().join(format!("{name}.parquet"));
+        write_with(&path, &layout_batch(8_000, extra), properties());
+    }
+    let report = inspect_json(&[dir.path().to_str().unwrap()]);
+    let warnings = report["warnings"].as_array().unwrap();
+    let kinds: Vec<&str> = warnings
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "small_row_groups",
+            "small_files",
+            "uncompressed_columns",
+            "mostly_null_columns",
+            "schema_mismatch"
+        ]
+    );
+    let of = |kind: &str| warnings.iter().find(|w| w["kind"] == kind).unwrap();
+    let names = |w: &Value, key: &str| -> Vec<String> {
+        w[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().rsplit('/').next().unwrap().to_string())
+            .collect()
+    };
+    let all = ["a.parquet", "b.parquet", "c.parquet"];
+    // Eight row groups a file; the last of each may be a remainder and is not counted.
+    assert!(
+        of("small_row_groups")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("21 of 24 row groups are small"),
+        "{}",
+        of("small_row_groups")["message"]
+    );
+    assert_eq!(names(of("small_row_groups"), "files"), all);
+    assert_eq!(names(of("small_files"), "files"), all);
+    // `sparse` and `extra` are uncompressed too, but under 64 KiB: not worth a warning.
+    assert_eq!(names(of("uncompressed_columns"), "columns"), ["text", "id"]);
+    assert_eq!(names(of("mostly_null_columns"), "columns"), ["sparse"]);
+    assert!(
+        of("mostly_null_columns")["message"]
+            .as_str()
+            .unwrap()
+            .contains("sparse 95.0%")
+    );
+    assert_eq!(names(of("schema_mismatch"), "files"), ["c.parquet"]);
+    assert!(
+        of("schema_mismatch")["message"]
+            .as_str()
+            .unwrap()
+            .contains("with extra extra")
+    );
+    // The table names each kind too.
+    let table = prepcost(&["inspect", dir.path().to_str().unwrap()]);
+    for kind in kinds {
+        assert!(
+            table.stdout.contains(&format!("warning [{kind}]")),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn statistics_give_each_columns_min_max_and_nulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("n", DataType::Int64, true),
+        Field::new("s", DataType::Utf8, true),
+    ]));
+    let files = [
+        (
+            vec![Some(3), Some(-5), None, Some(7), None],
+            vec![Some("b"), None, Some("apple"), Some("c"), Some("b")],
+        ),
+        (
+            vec![Some(10), Some(-9), Some(0)],
+            vec![Some("zebra"), Some("b"), None],
+        ),
+    ];
+    for (i, (numbers, strings)) in files.iter().enumerate() {
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(Int64Array::from(numbers.clone())),
+                Arc::new(StringArray::from(strings.clone())),
+            ],
+        )
+        .unwrap();
+        let path = dir.path().join(format!("part-{i}.parquet"));
+        write_with(&path, &batch, WriterProperties::builder().build());
+    }
+    let report = inspect_json(&[dir.path().to_str().unwrap()]);
+    let column = |columns: &Value, name: &str| -> Value {
+        let c = columns
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["path"] == name)
+            .unwrap();
+        serde_json::json!([c["min"], c["max"], c["null_count"]])
+    };
+    // The dataset: extremes over both files, NULLs summed.
+    let columns = &report["columns"];
+    assert_eq!(column(columns, "n"), serde_json::json!(["-9", "10", 2]));
+    assert_eq!(
+        column(columns, "s"),
+        serde_json::json!(["apple", "zebra", 2])
+    );
+    // Each file: its own.
+    let first = &report["files"][0]["columns"];
+    assert_eq!(column(first, "n"), serde_json::json!(["-5", "7", 2]));
+    assert_eq!(column(first, "s"), serde_json::json!(["apple", "c", 1]));
+    let second = &report["files"][1]["columns"];
+    assert_eq!(column(second, "n"), serde_json::json!(["-9", "10", 0]));
+    assert_eq!(column(second, "s"), serde_json::json!(["b", "zebra", 1]));
+    // The statistics table shows them.
+    let table = prepcost(&["inspect", dir.path().to_str().unwrap()]).stdout;
+    assert!(
+        table.contains("apple") && table.contains("zebra"),
+        "{table}"
     );
 }

@@ -3,9 +3,11 @@
 mod cli;
 mod datasets;
 mod inspect;
+mod layers;
 mod loader;
 mod near_dedup;
 mod pipeline;
+mod reports;
 mod sample_data;
 mod servers;
 mod storage;

@@ -2,12 +2,12 @@
 //! and thread counts, bands in passes under a memory limit, the refusals, and bad parameters.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 use crate::support::{
-    assert_error, prepcost, profile_json, read_rows, repo_str, text_batch, write_parquet,
+    assert_error, command, prepcost, profile_json, read_rows, repo_str, skip, text_batch,
+    write_parquet,
 };
 
 const LONG: &str = "The committee met on Tuesday to review the budget for the coming year and \
@@ -121,17 +121,26 @@ fn results_are_the_same_across_runs_thread_counts_and_passes() {
     assert!(removed > 100, "{removed}");
 
     // One thread.
-    let one = Command::new("taskset")
+    let one = command("taskset")
         .args(["-c", "0", env!("CARGO_BIN_EXE_prepcost"), "profile"])
         .args(args(&["--format", "json"]))
         .output();
     match one {
-        Ok(out) if out.status.success() => {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => skip(
+            "results_are_the_same_across_runs_thread_counts_and_passes (one thread)",
+            "taskset is not installed",
+        ),
+        Err(e) => panic!("running taskset: {e}"),
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "prepcost on one core failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let report: Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(report["run"]["threads"], 1);
             assert_eq!(figures(&report), figures(&first));
         }
-        other => eprintln!("SKIPPED the one-thread run: taskset unavailable ({other:?})"),
     }
 
     // Bands in passes under a small memory limit: the same clusters.

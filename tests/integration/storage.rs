@@ -209,6 +209,63 @@ fn huggingface_uris_read_the_resolve_urls() {
 }
 
 #[test]
+fn huggingface_folders_and_globs_are_listed_with_the_tree_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let resolve = dir.path().join("datasets/org/name/resolve/main");
+    copy_tree(
+        &repo("sample-data/en_prose"),
+        &resolve.join("data/en_prose"),
+    );
+    std::fs::copy(
+        repo("sample-data/fortunes_zh.parquet"),
+        resolve.join("data/fortunes_zh.parquet"),
+    )
+    .unwrap();
+    let http = Server::http(dir.path(), Faults::None);
+    let env = vec![("HF_ENDPOINT", http.url())];
+    let en_prose = json(&["inspect", &repo_str("sample-data/en_prose")], &[]);
+    let zh = json(
+        &["inspect", &repo_str("sample-data/fortunes_zh.parquet")],
+        &[],
+    );
+    for (uri, local, folders) in [
+        ("hf://datasets/org/name/data/en_prose/", &en_prose, 1),
+        (
+            "hf://datasets/org/name/data/en_prose/*.parquet",
+            &en_prose,
+            1,
+        ),
+        // Listing goes below the part before the first wildcard, folder by folder.
+        ("hf://datasets/org/name/data/*.parquet", &zh, 2),
+        ("hf://datasets/org/name/**/part-*.parquet", &en_prose, 3),
+    ] {
+        http.clear_log();
+        let remote = json(&["inspect", uri], &env);
+        assert_eq!(inspect_figures(&remote), inspect_figures(local), "{uri}");
+        let files: Vec<&str> = remote["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert!(
+            files
+                .iter()
+                .all(|f| f.starts_with("hf://datasets/org/name/data/")),
+            "{uri}: {files:?}"
+        );
+        // One request of the tree API per folder listed, then the footers' GETs.
+        let listings: Vec<String> = http
+            .log()
+            .into_iter()
+            .map(|r| r.path)
+            .filter(|p| p.starts_with("/api/datasets/org/name/tree/main"))
+            .collect();
+        assert_eq!(listings.len(), folders, "{uri}: {listings:?}");
+    }
+}
+
+#[test]
 fn runs_survive_one_failing_request_in_four() {
     let dir = tempfile::tempdir().unwrap();
     sample_copies(dir.path());
@@ -516,6 +573,10 @@ fn hive_partition_folders_become_columns() {
     for (folder, file) in [
         ("year=2024/split=train", "part-0.parquet"),
         ("year=2025/split=a%20b", "part-1.parquet"),
+        (
+            "year=__HIVE_DEFAULT_PARTITION__/split=train",
+            "part-1.parquet",
+        ),
     ] {
         std::fs::create_dir_all(data.join(folder)).unwrap();
         std::fs::copy(sample.join(file), data.join(folder).join(file)).unwrap();
@@ -527,6 +588,14 @@ fn hive_partition_folders_become_columns() {
     .unwrap();
     let pipeline = dir.path().join("p.toml");
     std::fs::write(&pipeline, "[[stages]]\nsql = \"only_2025.sql\"\n").unwrap();
+    // Hive's default partition is NULL.
+    std::fs::write(
+        dir.path().join("no_year.sql"),
+        "SELECT * FROM input WHERE year IS NULL AND split = 'train'",
+    )
+    .unwrap();
+    let no_year = dir.path().join("no_year.toml");
+    std::fs::write(&no_year, "[[stages]]\nsql = \"no_year.sql\"\n").unwrap();
     let s3 = Server::s3(dir.path(), Faults::None);
     let env = s3_env(&s3);
     let part_1 = json(
@@ -563,6 +632,30 @@ fn hive_partition_folders_become_columns() {
             columns.contains(&"year") && columns.contains(&"split"),
             "{columns:?}"
         );
+
+        let report = json(
+            &[
+                "profile",
+                source,
+                "--pipeline",
+                no_year.to_str().unwrap(),
+                "--tokenizer",
+                "none",
+                "--output",
+                out.to_str().unwrap(),
+            ],
+            &env,
+        );
+        let rows = &part_1["totals"]["rows"];
+        assert_eq!(&report["stages"][0]["rows_out"], rows, "{source}");
+        let written = json(&["inspect", out.to_str().unwrap()], &[]);
+        let year = written["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["path"] == "year")
+            .unwrap();
+        assert_eq!(&year["null_count"], rows, "{source}: every year is NULL");
     }
 }
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use prepcost::config::{ProfileConfig, ProfileRequest};
-use prepcost::report::ProfileReport;
+use prepcost::model::ProfileReport;
+use prepcost::util::progress::Progress;
 use serde_json::Value;
 
 /// What a run of the binary did.
@@ -24,19 +25,10 @@ pub fn prepcost(args: &[&str]) -> Run {
     prepcost_env(args, &[])
 }
 
-/// Runs `prepcost` with `args` and the environment variables `env`, with no PREPCOST_* or
-/// object-store settings (AWS_*, AZURE_*, GOOGLE_*, HF_*) from the test's environment.
+/// Runs `prepcost` with `args` and the environment variables `env`, in a [`command`].
 pub fn prepcost_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_prepcost"));
+    let mut command = command(env!("CARGO_BIN_EXE_prepcost"));
     command.args(args);
-    for (key, _) in std::env::vars() {
-        if ["PREPCOST_", "AWS_", "AZURE_", "GOOGLE_", "HF_"]
-            .iter()
-            .any(|p| key.starts_with(p))
-        {
-            command.env_remove(key);
-        }
-    }
     command.envs(env.iter().copied());
     let out = command.output().expect("the prepcost binary runs");
     Run {
@@ -44,6 +36,23 @@ pub fn prepcost_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// A command for `program` without the PREPCOST_*, object-store (AWS_*, AZURE_*, GOOGLE_*,
+/// HF_*) and RUST_LOG settings of the test's environment: prepcost's stderr then holds only
+/// what it says itself.
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    for (key, _) in std::env::vars() {
+        if ["PREPCOST_", "AWS_", "AZURE_", "GOOGLE_", "HF_"]
+            .iter()
+            .any(|p| key.starts_with(p))
+            || key == "RUST_LOG"
+        {
+            command.env_remove(key);
+        }
+    }
+    command
 }
 
 /// Runs `prepcost profile … --format json`, asserts success, returns the report.
@@ -101,6 +110,15 @@ pub fn datasets(test: &str) -> Option<PathBuf> {
     None
 }
 
+/// Says why a test skips a check, or fails it instead when `.ci/run` requires every check to
+/// run (`PREPCOST_REQUIRE_DATASETS=1`).
+pub fn skip(test: &str, why: &str) {
+    if std::env::var("PREPCOST_REQUIRE_DATASETS").is_ok_and(|v| v == "1") {
+        panic!("{test}: {why}, and .ci/run requires it");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+}
+
 /// Writes `batches` to a Parquet file at `path`.
 pub fn write_parquet(path: &Path, batches: &[RecordBatch]) {
     let file = std::fs::File::create(path).unwrap();
@@ -131,11 +149,8 @@ pub fn text_batch(text_column: &str, ids: &[i64], texts: &[Option<&str>]) -> Rec
 
 /// Runs `profile` through the library.
 pub async fn profile(request: ProfileRequest) -> prepcost::Result<ProfileReport> {
-    let config = ProfileConfig::resolve(ProfileRequest {
-        quiet: true,
-        ..request
-    })?;
-    prepcost::commands::profile::run(&config).await
+    let config = ProfileConfig::resolve(request)?;
+    prepcost::commands::profile::run(&config, &Progress::new(true)).await
 }
 
 /// The `(name, rows_out, text_bytes_out)` of every stage.

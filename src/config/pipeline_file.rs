@@ -1,0 +1,392 @@
+//! The pipeline file (TOML): its source, stages, output and prices, validated, with every
+//! error naming the file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::pricing::PriceFlags;
+use crate::error::{Error, Result, one_line};
+use crate::source::SourceFormat;
+use crate::stages::spec::{
+    BUILTIN_KINDS, BUILTIN_QUERIES, ParamValue, StageBody, StageSpec, builtin_query,
+};
+
+/// The stages run when no pipeline file is given.
+pub const DEFAULT_STAGES: [&str; 3] = ["clean", "normalise", "dedup_exact"];
+
+/// The pipeline file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PipelineFile {
+    source: Option<SourceSection>,
+    stages: Option<Vec<Spanned<StageSection>>>,
+    output: Option<OutputSection>,
+    pricing: Option<PricingSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceSection {
+    uri: Option<String>,
+    storage_options: Option<BTreeMap<String, String>>,
+    format: Option<Spanned<String>>,
+    text_column: Option<String>,
+    id_column: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageSection {
+    name: Option<String>,
+    sql: Option<String>,
+    query: Option<String>,
+    kind: Option<String>,
+    params: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputSection {
+    uri: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PricingSection {
+    usd_per_vcpu_hour: Option<Spanned<f64>>,
+    usd_per_gb_month: Option<Spanned<f64>>,
+    usd_per_1000_get: Option<Spanned<f64>>,
+    usd_per_1000_put: Option<Spanned<f64>>,
+    usd_per_gb_egress: Option<Spanned<f64>>,
+}
+
+/// A pipeline file after validation, before the command line is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    pub source_uri: Option<String>,
+    pub format: SourceFormat,
+    pub text_column: Option<String>,
+    pub id_column: Option<String>,
+    pub stages: Vec<StageSpec>,
+    pub output: Option<String>,
+    pub prices: PriceFlags,
+    pub storage_options: Vec<(String, String)>,
+}
+
+impl Pipeline {
+    /// The pipeline used when no file is given: `clean` → `normalise` → `dedup_exact`.
+    pub fn default_pipeline() -> Self {
+        let stages = DEFAULT_STAGES
+            .iter()
+            .map(|&name| StageSpec {
+                name: name.to_string(),
+                body: StageBody::Query {
+                    name: name.to_string(),
+                    text: builtin_query(name).expect("default stages are built in"),
+                },
+                params: BTreeMap::new(),
+                defined_at: "default pipeline".to_string(),
+            })
+            .collect();
+        Pipeline {
+            source_uri: None,
+            format: SourceFormat::Parquet,
+            text_column: None,
+            id_column: None,
+            stages,
+            output: None,
+            prices: PriceFlags::default(),
+            storage_options: Vec::new(),
+        }
+    }
+
+    /// Reads and validates a pipeline file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("pipeline file {}", path.display()), e))?;
+        Self::parse(&text, path)
+    }
+
+    /// Validates the text of a pipeline file; SQL files are resolved next to `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let file = FileText { text, path };
+        let parsed: PipelineFile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            file.error(offset, e.message().trim())
+        })?;
+        let source = parsed.source.unwrap_or_default();
+        let format = file.format(source.format.as_ref())?;
+        let stages = file.stages(parsed.stages.unwrap_or_default())?;
+        let prices = file.prices(&parsed.pricing.unwrap_or_default())?;
+        Ok(Pipeline {
+            prices,
+            storage_options: source
+                .storage_options
+                .map(|o| o.into_iter().collect())
+                .unwrap_or_default(),
+            source_uri: source.uri,
+            text_column: source.text_column,
+            id_column: source.id_column,
+            format,
+            stages,
+            output: parsed.output.map(|o| o.uri),
+        })
+    }
+}
+
+/// The pipeline file's text, for locating errors.
+struct FileText<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl FileText<'_> {
+    fn line_column(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+
+    fn error(&self, offset: usize, message: &str) -> Error {
+        let (line, column) = self.line_column(offset);
+        Error::PipelineFile {
+            path: self.path.display().to_string(),
+            line,
+            column,
+            message: one_line(message),
+        }
+    }
+
+    /// `source.format`: Parquet, the only format so far.
+    fn format(&self, format: Option<&Spanned<String>>) -> Result<SourceFormat> {
+        match format {
+            None => Ok(SourceFormat::Parquet),
+            Some(f) if f.get_ref() == SourceFormat::Parquet.name() => Ok(SourceFormat::Parquet),
+            Some(f) => Err(self.error(
+                f.span().start,
+                &format!(
+                    "unknown source format '{}' (supported: parquet)",
+                    f.get_ref()
+                ),
+            )),
+        }
+    }
+
+    /// The `[[stages]]`: at least one, with distinct names.
+    fn stages(&self, sections: Vec<Spanned<StageSection>>) -> Result<Vec<StageSpec>> {
+        if sections.is_empty() {
+            return Err(self.error(self.text.len(), "the pipeline has no [[stages]]"));
+        }
+        let mut stages: Vec<StageSpec> = Vec::with_capacity(sections.len());
+        for (i, spanned) in sections.into_iter().enumerate() {
+            let at = spanned.span().start;
+            let stage = self.stage(i, at, spanned.into_inner())?;
+            if let Some(previous) = stages.iter().find(|s| s.name == stage.name) {
+                return Err(self.error(
+                    at,
+                    &format!(
+                        "stage name '{}' is used twice (first at {})",
+                        stage.name, previous.defined_at
+                    ),
+                ));
+            }
+            stages.push(stage);
+        }
+        Ok(stages)
+    }
+
+    /// One `[[stages]]` entry, the `index`th, at byte `at` of the file.
+    fn stage(&self, index: usize, at: usize, s: StageSection) -> Result<StageSpec> {
+        let (line, _) = self.line_column(at);
+        let defined_at = format!("{}:{line}", self.path.display());
+        let body = self.body(at, s.sql, s.query, s.kind)?;
+        let name = s.name.unwrap_or_else(|| match &body {
+            StageBody::Query { name, .. } | StageBody::Kind(name) => name.clone(),
+            StageBody::Sql { path, .. } => path.file_stem().map_or_else(
+                || format!("stage{}", index + 1),
+                |s| s.to_string_lossy().into(),
+            ),
+        });
+        if name.trim().is_empty() {
+            return Err(self.error(at, "a stage name cannot be empty"));
+        }
+        let mut params = BTreeMap::new();
+        for (key, value) in s.params.unwrap_or_default() {
+            let kind = value.type_str();
+            let Some(value) = ParamValue::from_toml(value) else {
+                return Err(self.error(
+                    at,
+                    &format!(
+                        "stage '{name}': parameter '{key}' is a {kind}; parameters are numbers, strings or booleans"
+                    ),
+                ));
+            };
+            params.insert(key, value);
+        }
+        Ok(StageSpec {
+            name,
+            body,
+            params,
+            defined_at,
+        })
+    }
+
+    /// What a stage runs: exactly one of a SQL file (relative to the pipeline file), a
+    /// built-in query or a built-in kind.
+    fn body(
+        &self,
+        at: usize,
+        sql: Option<String>,
+        query: Option<String>,
+        kind: Option<String>,
+    ) -> Result<StageBody> {
+        match (sql, query, kind) {
+            (Some(sql), None, None) => {
+                let base = self.path.parent().unwrap_or(Path::new("."));
+                let path = base.join(&sql);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    self.error(at, &format!("stage SQL file {}: {e}", path.display()))
+                })?;
+                Ok(StageBody::Sql { path, text })
+            }
+            (None, Some(query), None) => match builtin_query(&query) {
+                Some(text) => Ok(StageBody::Query { name: query, text }),
+                None => {
+                    let known = BUILTIN_QUERIES.map(|(n, _)| n).join(", ");
+                    Err(self.error(
+                        at,
+                        &format!("unknown built-in query '{query}' (built-in queries: {known})"),
+                    ))
+                }
+            },
+            (None, None, Some(kind)) if BUILTIN_KINDS.contains(&kind.as_str()) => {
+                Ok(StageBody::Kind(kind))
+            }
+            (None, None, Some(kind)) => Err(self.error(
+                at,
+                &format!(
+                    "unknown stage kind '{kind}' (built-in kinds: {})",
+                    BUILTIN_KINDS.join(", ")
+                ),
+            )),
+            _ => Err(self.error(
+                at,
+                "a stage needs exactly one of sql = \"file.sql\", query = \"name\" or kind = \"name\"",
+            )),
+        }
+    }
+
+    /// The `[pricing]` section: each price a number of dollars, zero or more.
+    fn prices(&self, pricing: &PricingSection) -> Result<PriceFlags> {
+        let price = |p: &Option<Spanned<f64>>| -> Result<Option<f64>> {
+            match p {
+                Some(v) if !(v.get_ref().is_finite() && *v.get_ref() >= 0.0) => Err(self.error(
+                    v.span().start,
+                    "a price must be a number of dollars, zero or more",
+                )),
+                other => Ok(other.as_ref().map(|v| *v.get_ref())),
+            }
+        };
+        Ok(PriceFlags {
+            usd_per_vcpu_hour: price(&pricing.usd_per_vcpu_hour)?,
+            usd_per_gb_month: price(&pricing.usd_per_gb_month)?,
+            usd_per_1000_get: price(&pricing.usd_per_1000_get)?,
+            usd_per_1000_put: price(&pricing.usd_per_1000_put)?,
+            usd_per_gb_egress: price(&pricing.usd_per_gb_egress)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Pipeline> {
+        Pipeline::parse(text, Path::new("p.toml"))
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_contract_example_parses() {
+        let p = parse(
+            r#"
+[source]
+uri = "data/"
+text_column = "text"
+
+[[stages]]
+name = "clean"
+query = "clean"
+params = { min_chars = 1 }
+
+[[stages]]
+name = "norm"
+query = "normalise"
+params = { form = "NFC" }
+"#,
+        )
+        .unwrap();
+        assert_eq!(p.source_uri.as_deref(), Some("data/"));
+        assert_eq!(p.stages.len(), 2);
+        assert_eq!(p.stages[0].params["min_chars"], ParamValue::Int(1));
+        assert_eq!(p.stages[1].params["form"], ParamValue::Str("NFC".into()));
+        assert_eq!(p.stages[1].defined_at, "p.toml:11");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let e = error_of("[source]\nuri = \"x\"\ntext_colum = \"t\"\n");
+        assert!(e.starts_with("p.toml:3:"), "{e}");
+        assert!(e.contains("text_colum"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"clean\"\nparam = {}\n");
+        assert!(e.starts_with("p.toml:3:"), "{e}");
+        assert!(e.contains("param"), "{e}");
+    }
+
+    #[test]
+    fn invalid_toml_names_line_and_column() {
+        let e = error_of("[source]\nuri = \"unterminated\n");
+        assert!(e.starts_with("p.toml:2:"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn stages_need_exactly_one_body() {
+        let e = error_of("[[stages]]\nname = \"x\"\n");
+        assert!(e.contains("exactly one of"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"clean\"\nkind = \"minhash\"\n");
+        assert!(e.contains("exactly one of"), "{e}");
+    }
+
+    #[test]
+    fn unknown_kinds_and_queries_are_named() {
+        let e = error_of("[[stages]]\nkind = \"teleport\"\n");
+        assert!(e.contains("unknown stage kind 'teleport'"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"cleen\"\n");
+        assert!(e.contains("unknown built-in query 'cleen'"), "{e}");
+        assert!(e.contains("clean"), "{e}");
+    }
+
+    #[test]
+    fn missing_sql_files_and_bad_params_are_errors() {
+        let e = error_of("[[stages]]\nsql = \"does-not-exist.sql\"\n");
+        assert!(e.contains("does-not-exist.sql"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"clean\"\nparams = { min_chars = [1] }\n");
+        assert!(e.contains("parameter 'min_chars' is a array"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_stage_names_and_bad_prices_are_errors() {
+        let e = error_of("[[stages]]\nquery = \"clean\"\n[[stages]]\nquery = \"clean\"\n");
+        assert!(e.contains("used twice"), "{e}");
+        let e = error_of("[[stages]]\nquery = \"clean\"\n[pricing]\nusd_per_vcpu_hour = -1.0\n");
+        assert!(e.starts_with("p.toml:4:"), "{e}");
+    }
+}

@@ -1,0 +1,153 @@
+//! `profile`'s settings: the pipeline file (or the default pipeline) overridden by the
+//! command line.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::pipeline_file::Pipeline;
+use super::pricing::{PriceFlags, pricing};
+use crate::engine::memory::default_limit;
+use crate::error::{Error, Result};
+use crate::model::pricing::Pricing;
+use crate::source::{DEFAULT_TEXT_COLUMN, SourceSpec};
+use crate::stages::spec::{MINHASH, StageBody, StageSpec};
+use crate::storage::StorageOptions;
+use crate::tokenizer::TokenizerSpec;
+
+/// The name of the stage `--near-dedup` adds.
+pub const NEAR_DEDUP_STAGE: &str = "near_dedup";
+
+/// What the command line asked of `profile`, already merged with the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileRequest {
+    pub source: Option<String>,
+    pub pipeline: Option<PathBuf>,
+    pub text_column: Option<String>,
+    pub output: Option<String>,
+    /// Ends the pipeline with a default `minhash` stage unless it has one.
+    pub near_dedup: bool,
+    pub memory_limit: Option<u64>,
+    pub prices: PriceFlags,
+    pub storage_options: Vec<(String, String)>,
+    pub tokenizer: Option<String>,
+}
+
+/// A fully resolved `profile` run.
+#[derive(Debug, Clone)]
+pub struct ProfileConfig {
+    pub source: SourceSpec,
+    pub stages: Vec<StageSpec>,
+    pub output: Option<String>,
+    pub memory_limit: u64,
+    pub pricing: Pricing,
+    pub storage_options: StorageOptions,
+    /// Counts the tokens of the source and of every stage's result.
+    pub tokenizer: TokenizerSpec,
+}
+
+impl ProfileConfig {
+    /// Resolves a `profile` request: the pipeline file (or the default pipeline), overridden
+    /// by the command line.
+    pub fn resolve(request: ProfileRequest) -> Result<Self> {
+        let mut pipeline = match &request.pipeline {
+            Some(path) => Pipeline::load(path)?,
+            None => Pipeline::default_pipeline(),
+        };
+        if request.near_dedup {
+            add_near_dedup(&mut pipeline.stages)?;
+        }
+        let uri = request.source.or(pipeline.source_uri).ok_or_else(|| {
+            Error::Usage(
+                "no source: give SOURCE on the command line or source.uri in the pipeline file"
+                    .into(),
+            )
+        })?;
+        let text_column = request
+            .text_column
+            .or(pipeline.text_column)
+            .unwrap_or_else(|| DEFAULT_TEXT_COLUMN.to_string());
+        if text_column.is_empty() {
+            return Err(Error::Usage("the text column name cannot be empty".into()));
+        }
+        let pricing = pricing(request.prices.or(pipeline.prices))?;
+        // Options on the command line come after, and so win over, those of the file.
+        let mut storage_options = pipeline.storage_options;
+        storage_options.extend(request.storage_options);
+        Ok(ProfileConfig {
+            source: SourceSpec {
+                uri,
+                format: pipeline.format,
+                text_column,
+                id_column: pipeline.id_column,
+            },
+            stages: pipeline.stages,
+            output: request.output.or(pipeline.output),
+            memory_limit: request.memory_limit.unwrap_or_else(default_limit),
+            pricing,
+            storage_options: StorageOptions::new(storage_options),
+            tokenizer: match &request.tokenizer {
+                Some(name) => name.parse().map_err(Error::Usage)?,
+                None => TokenizerSpec::Cl100kBase,
+            },
+        })
+    }
+}
+
+/// Ends `stages` with a `minhash` stage at its defaults, unless they have one.
+fn add_near_dedup(stages: &mut Vec<StageSpec>) -> Result<()> {
+    let minhash = StageBody::Kind(MINHASH.into());
+    if stages.iter().any(|s| s.body == minhash) {
+        return Ok(());
+    }
+    let name = NEAR_DEDUP_STAGE.to_string();
+    if stages.iter().any(|s| s.name == name) {
+        return Err(Error::Usage(format!(
+            "--near-dedup adds a stage named {name}, and the pipeline has a stage of that name already"
+        )));
+    }
+    stages.push(StageSpec {
+        name,
+        body: minhash,
+        params: BTreeMap::new(),
+        defined_at: "--near-dedup".to_string(),
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[source]\nuri = \"a/\"\ntext_column = \"body\"\n[[stages]]\nquery = \"clean\"\n[pricing]\nusd_per_gb_month = 0.5\n",
+        )
+        .unwrap();
+        let from_file = ProfileConfig::resolve(ProfileRequest {
+            pipeline: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.source.uri, "a/");
+        assert_eq!(from_file.source.text_column, "body");
+        assert_eq!(from_file.pricing.usd_per_gb_month, 0.5);
+        let overridden = ProfileConfig::resolve(ProfileRequest {
+            pipeline: Some(path),
+            source: Some("b/".into()),
+            text_column: Some("content".into()),
+            prices: PriceFlags {
+                usd_per_gb_month: Some(0.1),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(overridden.source.uri, "b/");
+        assert_eq!(overridden.source.text_column, "content");
+        assert_eq!(overridden.pricing.usd_per_gb_month, 0.1);
+    }
+}

@@ -1,0 +1,424 @@
+//! A step's materialised result: record batches held in memory under the memory budget, and
+//! spilled to a local Parquet file beyond it, with the figures the report needs.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArrayType};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool, MemoryReservation};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use futures::StreamExt;
+use tempfile::TempPath;
+
+/// The column every intermediate carries: the row's position in the source (files in lexical
+/// path order, rows in file order). Stages that keep "the first" row of a group use it.
+pub const SOURCE_ROW: &str = "__source_row";
+
+/// Rows per row group in spill files: small enough for the next stage to read in parallel.
+const SPILL_ROW_GROUP_ROWS: usize = 65_536;
+
+/// Row and text counts of a result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextStats {
+    pub rows: u64,
+    /// UTF-8 bytes of the non-NULL values of the text column.
+    pub text_bytes: u64,
+    pub text_nulls: u64,
+}
+
+/// A materialised result, readable as a table by the next stage.
+#[derive(Debug)]
+pub struct Intermediate {
+    schema: SchemaRef,
+    storage: Storage,
+    stats: TextStats,
+    bytes: u64,
+}
+
+#[derive(Debug)]
+enum Storage {
+    /// Held in memory; the reservation keeps the pool's account of it until it is dropped.
+    Memory {
+        batches: Vec<RecordBatch>,
+        _reservation: MemoryReservation,
+    },
+    /// Written to a temporary Parquet file, deleted when the result is dropped.
+    Spilled { path: TempPath },
+}
+
+impl Intermediate {
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    pub fn stats(&self) -> TextStats {
+        self.stats
+    }
+
+    /// Memory held, or bytes on disk when spilled.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn spilled(&self) -> bool {
+        matches!(self.storage, Storage::Spilled { .. })
+    }
+
+    /// The result as a table, split into `partitions` for parallel reading.
+    pub async fn table(
+        &self,
+        ctx: &SessionContext,
+        partitions: usize,
+    ) -> Result<Arc<dyn TableProvider>> {
+        match &self.storage {
+            Storage::Memory { batches, .. } => {
+                let partitions = partitions.clamp(1, batches.len().max(1));
+                let mut split = vec![Vec::new(); partitions];
+                for (i, batch) in batches.iter().enumerate() {
+                    split[i % partitions].push(batch.clone());
+                }
+                Ok(Arc::new(MemTable::try_new(
+                    Arc::clone(&self.schema),
+                    split,
+                )?))
+            }
+            Storage::Spilled { path } => {
+                let path = path.to_str().ok_or_else(|| {
+                    DataFusionError::Execution(format!("spill path {path:?} is not UTF-8"))
+                })?;
+                // Plain string arrays: views into whole decoded pages would make every batch
+                // look as large as its pages to the operators that reserve memory per batch.
+                let schema = without_views(&self.schema);
+                let options = ParquetReadOptions::default().schema(&schema);
+                Ok(ctx.read_parquet(path, options).await?.into_view())
+            }
+        }
+    }
+}
+
+/// Collects a stream of batches into an [`Intermediate`]: in memory while it stays under its
+/// cap and the pool grants room, then — at the first refusal — everything goes to a spill file.
+pub struct Collector<'a> {
+    schema: SchemaRef,
+    text_index: Option<usize>,
+    reservation: MemoryReservation,
+    cap: usize,
+    seen_buffers: HashSet<usize>,
+    batches: Vec<RecordBatch>,
+    bytes: u64,
+    stats: TextStats,
+    spill: Option<(ArrowWriter<File>, TempPath)>,
+    spill_dir: &'a Path,
+    name: String,
+}
+
+impl<'a> Collector<'a> {
+    /// A collector for `schema`, counting text in `text_column`, holding at most `cap` bytes
+    /// reserved from `pool` as `name`, and spilling into `spill_dir`.
+    pub fn new(
+        schema: SchemaRef,
+        text_column: &str,
+        pool: &Arc<dyn MemoryPool>,
+        cap: usize,
+        name: &str,
+        spill_dir: &'a Path,
+    ) -> Self {
+        Collector {
+            text_index: schema.index_of(text_column).ok(),
+            schema,
+            reservation: MemoryConsumer::new(format!("result of {name}")).register(pool),
+            cap,
+            seen_buffers: HashSet::new(),
+            batches: Vec::new(),
+            bytes: 0,
+            stats: TextStats::default(),
+            spill: None,
+            spill_dir,
+            name: name.to_string(),
+        }
+    }
+
+    /// Collects every batch of `stream`.
+    pub async fn drain(mut self, mut stream: SendableRecordBatchStream) -> Result<Intermediate> {
+        while let Some(batch) = stream.next().await {
+            self.push(batch?)?;
+        }
+        self.finish()
+    }
+
+    /// Adds one batch.
+    pub fn push(&mut self, batch: RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        self.stats.rows += batch.num_rows() as u64;
+        if let Some(i) = self.text_index {
+            let (bytes, nulls) = text_bytes(batch.column(i));
+            self.stats.text_bytes += bytes;
+            self.stats.text_nulls += nulls;
+        }
+        if let Some((writer, _)) = &mut self.spill {
+            return Ok(writer.write(&batch)?);
+        }
+        let batch = compact(batch, &self.seen_buffers)?;
+        let additional = retained_bytes(&mut self.seen_buffers, &batch);
+        let fits = self.reservation.size() + additional <= self.cap;
+        if fits && self.reservation.try_grow(additional).is_ok() {
+            self.bytes += additional as u64;
+            self.batches.push(batch);
+            return Ok(());
+        }
+        self.start_spilling()?;
+        let (writer, _) = self.spill.as_mut().expect("spilling has started");
+        Ok(writer.write(&batch)?)
+    }
+
+    fn start_spilling(&mut self) -> Result<()> {
+        let file = tempfile::Builder::new()
+            .prefix(&format!("{}-", sanitize(&self.name)))
+            .suffix(".parquet")
+            .tempfile_in(self.spill_dir)?;
+        let (file, path) = file.into_parts();
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::LZ4_RAW)
+            .set_max_row_group_row_count(Some(SPILL_ROW_GROUP_ROWS))
+            .build();
+        let mut writer = ArrowWriter::try_new(file, Arc::clone(&self.schema), Some(properties))?;
+        for batch in self.batches.drain(..) {
+            writer.write(&batch)?;
+        }
+        self.reservation.free();
+        self.seen_buffers.clear();
+        self.spill = Some((writer, path));
+        Ok(())
+    }
+
+    /// The collected result.
+    pub fn finish(self) -> Result<Intermediate> {
+        let storage;
+        let bytes;
+        match self.spill {
+            Some((writer, path)) => {
+                writer.close()?;
+                bytes = std::fs::metadata(&path)?.len();
+                storage = Storage::Spilled { path };
+            }
+            None => {
+                bytes = self.bytes;
+                storage = Storage::Memory {
+                    batches: self.batches,
+                    _reservation: self.reservation,
+                };
+            }
+        }
+        Ok(Intermediate {
+            schema: self.schema,
+            storage,
+            stats: self.stats,
+            bytes,
+        })
+    }
+}
+
+/// Copies a string view column into fresh buffers when keeping it would retain much more new
+/// data than it shows — typically after a filter kept few rows of a decoded page. Buffers the
+/// result already holds (`seen`) cost nothing more and are shared as they are.
+fn compact(batch: RecordBatch, seen: &HashSet<usize>) -> Result<RecordBatch> {
+    let sparse = |a: &ArrayRef| {
+        let Some(views) = a.as_string_view_opt() else {
+            return false;
+        };
+        let new: usize = views
+            .data_buffers()
+            .iter()
+            .filter(|b| !seen.contains(&(b.data_ptr().as_ptr() as usize)))
+            .map(|b| b.capacity())
+            .sum();
+        new > 2 * views.total_buffer_bytes_used() + (64 << 10)
+    };
+    if !batch.columns().iter().any(sparse) {
+        return Ok(batch);
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            if sparse(c) {
+                Arc::new(c.as_string_view().gc()) as ArrayRef
+            } else {
+                Arc::clone(c)
+            }
+        })
+        .collect();
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
+/// `schema` with string and binary views as plain string and binary arrays.
+fn without_views(schema: &SchemaRef) -> datafusion::arrow::datatypes::Schema {
+    use datafusion::arrow::datatypes::{Field, Schema};
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            DataType::BinaryView => f.as_ref().clone().with_data_type(DataType::Binary),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+/// A name usable in a file name.
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// Bytes of the buffers of `batch` not yet counted in `seen`: batches that share buffers
+/// (string views into one decoded page, slices of one allocation) are counted once.
+fn retained_bytes(seen: &mut HashSet<usize>, batch: &RecordBatch) -> usize {
+    fn walk(seen: &mut HashSet<usize>, data: &datafusion::arrow::array::ArrayData) -> usize {
+        let mut total = 0;
+        let nulls = data.nulls().map(|n| n.buffer());
+        for buffer in data.buffers().iter().chain(nulls) {
+            if seen.insert(buffer.data_ptr().as_ptr() as usize) {
+                total += buffer.capacity();
+            }
+        }
+        for child in data.child_data() {
+            total += walk(seen, child);
+        }
+        total
+    }
+    batch
+        .columns()
+        .iter()
+        .map(|c| walk(seen, &c.to_data()))
+        .sum()
+}
+
+/// UTF-8 bytes of the non-NULL values of a string column, and its NULL count.
+fn text_bytes(array: &ArrayRef) -> (u64, u64) {
+    fn sum<'a>(values: impl StringArrayType<'a>) -> u64 {
+        values.iter().flatten().map(|s| s.len() as u64).sum()
+    }
+    let bytes = match array.data_type() {
+        DataType::Utf8 => sum(array.as_string::<i32>()),
+        DataType::LargeUtf8 => sum(array.as_string::<i64>()),
+        DataType::Utf8View => sum(array.as_string_view()),
+        _ => 0,
+    };
+    (bytes, array.null_count() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::memory::new_pool;
+    use datafusion::arrow::array::{StringViewArray, UInt64Array};
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    fn batch(texts: &[Option<&str>], first: u64) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("text", DataType::Utf8View, true),
+            Field::new("n", DataType::UInt64, false),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(texts.iter().copied().collect::<StringViewArray>()),
+                Arc::new(UInt64Array::from_iter_values(
+                    first..first + texts.len() as u64,
+                )),
+            ],
+        )
+        .unwrap()
+    }
+
+    async fn collect(limit: usize, batches: &[RecordBatch]) -> (Intermediate, usize) {
+        let (pool, shared) = new_pool(limit);
+        let dir = tempfile::tempdir().unwrap();
+        let mut collector =
+            Collector::new(batches[0].schema(), "text", &shared, limit, "t", dir.path());
+        for b in batches {
+            collector.push(b.clone()).unwrap();
+        }
+        let result = collector.finish().unwrap();
+        // Keep the spill directory alive while the test reads the result.
+        std::mem::forget(dir);
+        (result, pool.peak())
+    }
+
+    #[tokio::test]
+    async fn small_results_stay_in_memory_and_are_counted_once() {
+        let b = batch(
+            &[
+                Some("a long enough string to be out of line"),
+                None,
+                Some("é"),
+            ],
+            0,
+        );
+        let (result, peak) = collect(1 << 20, &[b.clone(), b.slice(0, 1)]).await;
+        assert!(!result.spilled());
+        assert_eq!(
+            result.stats(),
+            TextStats {
+                rows: 4,
+                text_bytes: 38 + 2 + 38,
+                text_nulls: 1
+            }
+        );
+        // The slice shares the first batch's buffers: no extra bytes.
+        let alone = collect(1 << 20, &[b]).await.0.bytes();
+        assert_eq!(result.bytes(), alone);
+        assert_eq!(peak as u64, alone);
+    }
+
+    #[tokio::test]
+    async fn results_beyond_the_budget_spill_and_read_back_the_same() {
+        let batches: Vec<RecordBatch> = (0..20)
+            .map(|i| batch(&[Some(&"x".repeat(1000)), Some("y"), None], i * 3))
+            .collect();
+        let (in_memory, _) = collect(1 << 30, &batches).await;
+        let (spilled, _) = collect(4096, &batches).await;
+        assert!(!in_memory.spilled());
+        assert!(spilled.spilled());
+        assert_eq!(in_memory.stats(), spilled.stats());
+        let ctx = SessionContext::new();
+        for result in [in_memory, spilled] {
+            ctx.register_table("r", result.table(&ctx, 4).await.unwrap())
+                .unwrap();
+            let rows = ctx
+                .sql("SELECT count(*), sum(n), sum(length(text)) FROM r")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap();
+            let line = datafusion::arrow::util::pretty::pretty_format_batches(&rows)
+                .unwrap()
+                .to_string();
+            let cells: Vec<&str> = line
+                .lines()
+                .nth(3)
+                .unwrap()
+                .split('|')
+                .map(str::trim)
+                .collect();
+            assert_eq!(cells, ["", "60", "1770", "20020", ""], "{line}");
+            ctx.deregister_table("r").unwrap();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The DataFusion session of a run: runtime with the memory budget and a private spill
+//! directory, the prepcost UDFs, and the engine settings.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use datafusion::common::Result as DfResult;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use tempfile::TempDir;
+
+use super::intermediate::{Collector, Intermediate};
+use super::memory::{self, PeakMemoryPool};
+use crate::error::{Error, Result};
+use crate::storage::Location;
+use crate::storage::instrumented::RequestCounter;
+use crate::util::resources;
+
+/// The share of the memory limit one intermediate result may hold before it spills. A stage
+/// holds its input and its result at once; the last third is left to the query's operators.
+pub const INTERMEDIATE_SHARE: usize = 3;
+
+/// The name the previous step's result has in a stage's query.
+pub const INPUT_TABLE: &str = "input";
+
+/// Rows per batch in every plan.
+const BATCH_SIZE: usize = 8192;
+
+/// A session: the context queries run in, its memory pool, and the directory that holds
+/// every temporary file of the run (removed when the session is dropped, also on error and
+/// Ctrl-C).
+pub struct Session {
+    pub ctx: SessionContext,
+    pub pool: Arc<PeakMemoryPool>,
+    pub threads: usize,
+    temp_dir: TempDir,
+    /// The counters of the source's store, once it is registered.
+    source_requests: OnceLock<Arc<RequestCounter>>,
+}
+
+impl Session {
+    /// A local session limited to `memory_limit` bytes of pooled memory.
+    pub fn new(memory_limit: u64) -> Result<Self> {
+        let temp_dir = tempfile::Builder::new()
+            .prefix("prepcost-")
+            .tempdir()
+            .map_err(|e| Error::io("creating a temporary directory", e))?;
+        let limit = usize::try_from(memory_limit).unwrap_or(usize::MAX);
+        let (pool, shared) = memory::new_pool(limit);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(shared)
+            .with_temp_file_path(temp_dir.path())
+            .build_arc()
+            .map_err(|e| Error::engine("starting the query engine", &e))?;
+        let threads = resources::cores();
+        let mut config = SessionConfig::new()
+            .with_target_partitions(threads)
+            .with_batch_size(BATCH_SIZE)
+            .with_information_schema(true);
+        // Sorts set memory aside for merging their spill files (10 MiB by default); keep that
+        // to a sixteenth of the budget so that small budgets still sort.
+        config.options_mut().execution.sort_spill_reservation_bytes =
+            (limit / 16).clamp(64 << 10, 10 << 20);
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        super::udf::register_all(&ctx);
+        Ok(Session {
+            ctx,
+            pool,
+            threads,
+            temp_dir,
+            source_requests: OnceLock::new(),
+        })
+    }
+
+    /// A collector for a step's result: in memory up to a third of the limit, spilled beyond.
+    pub fn collector(
+        &self,
+        schema: datafusion::arrow::datatypes::SchemaRef,
+        text_column: &str,
+        name: &str,
+    ) -> Collector<'_> {
+        Collector::new(
+            schema,
+            text_column,
+            &self.ctx.runtime_env().memory_pool,
+            self.pool.limit() / INTERMEDIATE_SHARE,
+            name,
+            self.temp_dir(),
+        )
+    }
+
+    /// Makes the location's (instrumented) store the one queries read it through.
+    pub fn register_store(&self, location: &Location) {
+        self.ctx
+            .register_object_store(location.url.as_ref(), Arc::clone(&location.store));
+        let _ = self.source_requests.set(Arc::clone(&location.requests));
+    }
+
+    /// What has been asked of the source's store (nothing before it is registered).
+    pub fn source_requests(&self) -> Arc<RequestCounter> {
+        self.source_requests.get().cloned().unwrap_or_default()
+    }
+
+    /// The run's private directory for temporary files.
+    pub fn temp_dir(&self) -> &Path {
+        self.temp_dir.path()
+    }
+
+    /// Registers `input` as the table `input` (replacing the previous one).
+    pub async fn register_input(&self, input: &Intermediate) -> DfResult<()> {
+        self.ctx.deregister_table(INPUT_TABLE)?;
+        let table = input.table(&self.ctx, self.threads).await?;
+        self.ctx.register_table(INPUT_TABLE, table)?;
+        Ok(())
+    }
+}

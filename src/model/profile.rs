@@ -1,0 +1,194 @@
+//! What `prepcost profile` reports: the source and its storage, each step's time, CPU,
+//! memory, rows and tokens, the output, the totals and the money.
+
+use serde::Serialize;
+
+use super::near_dedup::NearDedupReport;
+use super::pricing::{Pricing, RequestPricing};
+use super::requests::RequestStats;
+use super::tokens::TokenStats;
+
+/// What `prepcost profile` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileReport {
+    pub schema_version: u32,
+    pub command: &'static str,
+    pub prepcost_version: &'static str,
+    pub source: SourceReport,
+    pub storage: StorageReport,
+    /// Reading and decoding the source.
+    pub scan: StepReport,
+    pub stages: Vec<StageReport>,
+    /// Tokens of the source and of the result; `null` with `--tokenizer none`.
+    pub tokens: Option<TokensReport>,
+    pub output: Option<OutputReport>,
+    pub totals: Totals,
+    pub cost: CostReport,
+    /// Every request of the run: the source's and the output's together.
+    pub requests: RequestStats,
+    pub run: RunReport,
+}
+
+/// The source as configured, with what its footers say.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub uri: String,
+    /// `parquet`.
+    pub format: &'static str,
+    pub text_column: String,
+    pub id_column: Option<String>,
+    pub files: u64,
+    pub rows: u64,
+    /// UTF-8 bytes of the non-NULL texts.
+    pub text_bytes: u64,
+    pub text_nulls: u64,
+}
+
+/// Tokens before and after the pipeline. Counting them is prepcost's own work: its time is
+/// here, not in the stages' or the totals'.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokensReport {
+    pub tokenizer: String,
+    pub source: TokenStats,
+    /// Tokens of the pipeline's result.
+    pub result: TokenStats,
+    /// `source.total - result.total`.
+    pub removed: i64,
+    pub wall_seconds: f64,
+    pub cpu_seconds: f64,
+}
+
+/// Storage figures from the Parquet footers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StorageReport {
+    pub files: u64,
+    pub rows: u64,
+    pub row_groups: u64,
+    /// Sizes of the files on storage.
+    pub file_bytes: u64,
+    /// Column chunk bytes as stored (after compression), summed over all columns.
+    pub compressed_bytes: u64,
+    /// Column chunk bytes before compression (Parquet's `total_uncompressed_size`).
+    pub uncompressed_bytes: u64,
+    pub columns: Vec<ColumnStorage>,
+}
+
+/// One leaf column, summed over files and row groups.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnStorage {
+    /// Dotted column path, e.g. `meta.url`.
+    pub name: String,
+    pub physical_type: String,
+    pub compressed_bytes: u64,
+    pub uncompressed_bytes: u64,
+    pub codecs: Vec<String>,
+}
+
+/// Time, CPU and memory of one step of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub rows: u64,
+    pub wall_seconds: f64,
+    pub cpu_seconds: f64,
+    /// Peak of memory reserved in the pool while the step ran (its input, its operators and
+    /// its result).
+    pub peak_memory_bytes: u64,
+    /// Memory held by the step's result, or its size on disk when spilled.
+    pub result_bytes: u64,
+    pub spilled: bool,
+    /// What the step asked of the source's store.
+    pub requests: RequestStats,
+}
+
+/// One pipeline stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageReport {
+    pub name: String,
+    /// The SQL file, built-in query or kind the stage runs.
+    pub origin: String,
+    pub rows_in: u64,
+    pub rows_out: u64,
+    pub rows_dropped: u64,
+    /// `rows_dropped / rows_in` (0 for empty input).
+    pub drop_rate: f64,
+    pub text_bytes_in: u64,
+    pub text_bytes_out: u64,
+    pub wall_seconds: f64,
+    pub cpu_seconds: f64,
+    pub peak_memory_bytes: u64,
+    pub result_bytes: u64,
+    pub spilled: bool,
+    /// `rows_in / wall_seconds`.
+    pub rows_per_second: f64,
+    /// `text_bytes_in / wall_seconds`, in MB (10^6 bytes) per second.
+    pub text_mb_per_second: f64,
+    /// Tokens of the stage's result; `null` without a tokenizer.
+    pub tokens_out: Option<TokenStats>,
+    /// Tokens of its input minus those of its result (negative when it added tokens).
+    pub tokens_removed: Option<i64>,
+    /// What the stage asked of the source's store.
+    pub requests: RequestStats,
+    /// What a `minhash` stage found; absent for other stages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub near_dedup: Option<Box<NearDedupReport>>,
+}
+
+/// The written output dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputReport {
+    pub uri: String,
+    pub files: u64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub wall_seconds: f64,
+    pub cpu_seconds: f64,
+    /// What writing asked of the output's store.
+    pub requests: RequestStats,
+}
+
+/// Sums over the whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub rows_in: u64,
+    pub rows_out: u64,
+    pub drop_rate: f64,
+    pub text_bytes_in: u64,
+    pub text_bytes_out: u64,
+    pub wall_seconds: f64,
+    pub cpu_seconds: f64,
+    /// Highest pool reservation of any step.
+    pub peak_memory_bytes: u64,
+    /// Highest resident memory of the process.
+    pub peak_rss_bytes: u64,
+}
+
+/// Money.
+#[derive(Debug, Clone, Serialize)]
+pub struct CostReport {
+    /// CPU time of the whole run in core-hours.
+    pub core_hours: f64,
+    /// `core_hours × usd_per_vcpu_hour`.
+    pub compute_usd: f64,
+    /// Keeping the source's files in object storage for a month.
+    pub source_storage_usd_per_month: f64,
+    /// Keeping the output for a month, when one was written.
+    pub output_storage_usd_per_month: Option<f64>,
+    /// The run's storage requests (source and output), priced.
+    pub requests_usd: f64,
+    /// The bytes the run read out of the source's store, priced.
+    pub egress_usd: f64,
+    pub pricing: Pricing,
+    /// The request and egress prices of the source's provider.
+    pub request_pricing: RequestPricing,
+    /// Those of the output's provider, when it is elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_request_pricing: Option<RequestPricing>,
+}
+
+/// The conditions of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub memory_limit_bytes: u64,
+    pub threads: usize,
+    pub engine: &'static str,
+}

@@ -1,0 +1,12 @@
+//! Sources: the files of a dataset and their footers, the scan that reads them in source
+//! order, JSONL and CSV files, and decoded samples.
+
+pub mod dataset;
+pub mod sample;
+pub mod scan;
+pub mod spec;
+pub mod textfiles;
+
+pub use dataset::{DataFile, Dataset};
+pub use sample::Sample;
+pub use spec::{DEFAULT_TEXT_COLUMN, OnError, SourceFormat, SourceSpec};

@@ -1,0 +1,284 @@
+//! Reads the source in source order — files in lexical path order, row groups and rows in file
+//! order — and tags every row with its position in the column `__source_row`.
+//!
+//! Each row group is one partition of a DataFusion Parquet scan; row groups are decoded
+//! concurrently, and each one's first row is known from the footers, so positions need no
+//! coordination between them.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{RecordBatch, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::common::ScalarValue;
+use datafusion::common::runtime::SpawnedTask;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::ParquetAccessPlan;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::ExecutionPlan;
+use futures::{FutureExt, StreamExt};
+
+use super::dataset::Dataset;
+use super::spec::SourceSpec;
+use crate::engine::{Intermediate, SOURCE_ROW, Session};
+use crate::error::{Error, Result, describe, panic_message};
+
+/// One row group to read: which file, which row group, and the source position of its first row.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    file: usize,
+    row_group: usize,
+    first_row: u64,
+}
+
+/// Reads the whole source into an [`Intermediate`] with `__source_row` as its last column.
+pub async fn scan(
+    session: &Session,
+    dataset: &Dataset,
+    source: &SourceSpec,
+) -> Result<Intermediate> {
+    let state = session.ctx.state();
+    let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
+    let objects: Vec<_> = dataset.files.iter().map(|f| f.object.clone()).collect();
+    let file_schema = format
+        .infer_schema(&state, &dataset.location.store, &objects)
+        .await
+        .map_err(|e| Error::SourceFile {
+            path: dataset.location.display.clone(),
+            message: describe(&e),
+        })?;
+    check_text_column(&file_schema, source, &dataset.location.display)?;
+    if file_schema.index_of(SOURCE_ROW).is_ok() {
+        return Err(Error::SourceFile {
+            path: dataset.location.display.clone(),
+            message: format!("has a column named {SOURCE_ROW}, which prepcost reserves"),
+        });
+    }
+    let partition_fields = partition_fields(dataset, &file_schema);
+    let chunks = chunks(dataset);
+    let groups = file_groups(dataset, &chunks, !partition_fields.is_empty());
+    let file_source = format.file_source(
+        TableSchema::builder(Arc::clone(&file_schema))
+            .with_table_partition_cols(partition_fields.clone())
+            .build(),
+    );
+    let config = FileScanConfigBuilder::new(dataset.location.url.clone(), file_source)
+        .with_file_groups(groups)
+        .with_preserve_order(true)
+        .build();
+    let plan = format
+        .create_physical_plan(&state, config)
+        .await
+        .map_err(|e| {
+            Error::engine(
+                format!("planning the scan of {}", dataset.location.display),
+                &e,
+            )
+        })?;
+
+    let mut fields = file_schema.fields().to_vec();
+    fields.extend(partition_fields);
+    fields.push(Arc::new(Field::new(SOURCE_ROW, DataType::UInt64, false)));
+    let schema: SchemaRef = Arc::new(Schema::new_with_metadata(
+        fields,
+        file_schema.metadata().clone(),
+    ));
+    read(session, dataset, plan, chunks, schema, &source.text_column).await
+}
+
+/// Hive partition keys become Utf8 columns after the file's, unless a file column has the
+/// name already (then the file's column is what the data says); none when not partitioned.
+fn partition_fields(dataset: &Dataset, file_schema: &Schema) -> Vec<FieldRef> {
+    let partitioned = !dataset.partition_columns.is_empty()
+        && dataset
+            .partition_columns
+            .iter()
+            .all(|c| file_schema.index_of(c).is_err());
+    if !partitioned {
+        return Vec::new();
+    }
+    dataset
+        .partition_columns
+        .iter()
+        .map(|c| Arc::new(Field::new(c, DataType::Utf8, true)))
+        .collect()
+}
+
+/// One file group per row group, so that each is a partition of the scan; with the file's
+/// partition values when `partitioned`.
+fn file_groups(dataset: &Dataset, chunks: &[Chunk], partitioned: bool) -> Vec<FileGroup> {
+    chunks
+        .iter()
+        .map(|chunk| {
+            let file = &dataset.files[chunk.file];
+            let mut plan = ParquetAccessPlan::new_none(file.metadata.num_row_groups());
+            plan.scan(chunk.row_group);
+            let mut partitioned_file =
+                PartitionedFile::from(file.object.clone()).with_extension(plan);
+            if partitioned {
+                partitioned_file.partition_values = file
+                    .partition_values
+                    .iter()
+                    .map(|v| ScalarValue::Utf8(v.clone()))
+                    .collect();
+            }
+            FileGroup::new(vec![partitioned_file])
+        })
+        .collect()
+}
+
+/// Decodes the row groups, as many at once as the session has threads, and keeps their rows
+/// in source order; a row group that fails fails the scan, naming its file.
+async fn read(
+    session: &Session,
+    dataset: &Dataset,
+    plan: Arc<dyn ExecutionPlan>,
+    chunks: Vec<Chunk>,
+    schema: SchemaRef,
+    text_column: &str,
+) -> Result<Intermediate> {
+    let mut collector = session.collector(Arc::clone(&schema), text_column, "scan");
+    let task = session.ctx.task_ctx();
+    let mut reads = futures::stream::iter(chunks.into_iter().enumerate())
+        .map(|(partition, chunk)| {
+            let read = read_chunk(
+                Arc::clone(&plan),
+                partition,
+                Arc::clone(&task),
+                chunk.first_row,
+                Arc::clone(&schema),
+            );
+            let task = SpawnedTask::spawn(AssertUnwindSafe(read).catch_unwind());
+            async move { (chunk, task.join().await) }
+        })
+        .buffered(session.threads);
+    while let Some((chunk, outcome)) = reads.next().await {
+        let path = &dataset.files[chunk.file].display;
+        let batches = match outcome {
+            Ok(Ok(Ok(batches))) => batches,
+            Ok(Ok(Err(e))) => {
+                return Err(Error::SourceFile {
+                    path: path.clone(),
+                    message: format!("row group {}: {}", chunk.row_group, describe(&e)),
+                });
+            }
+            Ok(Err(panic)) => {
+                return Err(Error::SourceFile {
+                    path: path.clone(),
+                    message: format!(
+                        "row group {}: the Parquet reader failed on malformed data ({})",
+                        chunk.row_group,
+                        panic_message(&*panic)
+                    ),
+                });
+            }
+            Err(e) => {
+                return Err(Error::Engine {
+                    context: format!("reading {path}"),
+                    message: e.to_string(),
+                });
+            }
+        };
+        for batch in batches {
+            collector
+                .push(batch)
+                .map_err(|e| Error::engine("keeping the scanned source", &e))?;
+        }
+    }
+    drop(reads);
+    collector
+        .finish()
+        .map_err(|e| Error::engine("keeping the scanned source", &e))
+}
+
+/// Every row group of every file, with the source position of its first row.
+fn chunks(dataset: &Dataset) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut first_row = 0u64;
+    for (file, data_file) in dataset.files.iter().enumerate() {
+        for (row_group, metadata) in data_file.metadata.row_groups().iter().enumerate() {
+            chunks.push(Chunk {
+                file,
+                row_group,
+                first_row,
+            });
+            first_row += u64::try_from(metadata.num_rows()).unwrap_or(0);
+        }
+    }
+    chunks
+}
+
+/// Decodes one partition of the scan and appends the source positions.
+async fn read_chunk(
+    plan: Arc<dyn ExecutionPlan>,
+    partition: usize,
+    task: Arc<TaskContext>,
+    first_row: u64,
+    schema: SchemaRef,
+) -> Result<Vec<RecordBatch>, DataFusionError> {
+    let mut stream = plan.execute(partition, task)?;
+    let mut next_row = first_row;
+    let mut batches = Vec::new();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let rows = batch.num_rows() as u64;
+        let positions = Arc::new(UInt64Array::from_iter_values(next_row..next_row + rows));
+        next_row += rows;
+        let mut columns = batch.columns().to_vec();
+        columns.push(positions);
+        batches.push(RecordBatch::try_new(Arc::clone(&schema), columns)?);
+    }
+    Ok(batches)
+}
+
+/// The text column must exist and hold strings.
+fn check_text_column(schema: &Schema, source: &SourceSpec, dataset: &str) -> Result<()> {
+    let columns = || {
+        const SHOWN: usize = 12;
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let mut list = names
+            .iter()
+            .take(SHOWN)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.len() > SHOWN {
+            list.push_str(&format!(" and {} more", names.len() - SHOWN));
+        }
+        list
+    };
+    let field = schema
+        .field_with_name(&source.text_column)
+        .map_err(|_| Error::MissingColumn {
+            role: "text column",
+            column: source.text_column.clone(),
+            dataset: dataset.to_string(),
+            columns: columns(),
+        })?;
+    match field.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {}
+        other => {
+            return Err(Error::NotAStringColumn {
+                column: source.text_column.clone(),
+                dataset: dataset.to_string(),
+                data_type: other.to_string(),
+            });
+        }
+    }
+    if let Some(id) = &source.id_column
+        && schema.field_with_name(id).is_err()
+    {
+        return Err(Error::MissingColumn {
+            role: "id column",
+            column: id.clone(),
+            dataset: dataset.to_string(),
+            columns: columns(),
+        });
+    }
+    Ok(())
+}
