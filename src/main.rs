@@ -19,20 +19,9 @@ const EXIT_INTERRUPTED: u8 = 130;
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version.
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            let rendered = e.to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("prepcost: error: {first} (see prepcost --help)");
-            return ExitCode::from(EXIT_ERROR);
-        }
+        Err(code) => return code,
     };
     init_tracing();
     std::panic::set_hook(Box::new(|info| {
@@ -41,7 +30,6 @@ fn main() -> ExitCode {
             *last = Some(info.to_string());
         }
     }));
-
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -58,25 +46,7 @@ fn main() -> ExitCode {
     // Do not wait for tasks still running after an error or interrupt.
     runtime.shutdown_background();
     match outcome {
-        Ok(Ok(outcome)) => {
-            print!("{}", outcome.stdout);
-            if outcome.within_thresholds {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_THRESHOLD)
-            }
-        }
-        Ok(Err(Error::Interrupted)) => {
-            eprintln!("prepcost: interrupted; temporary files were removed");
-            ExitCode::from(EXIT_INTERRUPTED)
-        }
-        Ok(Err(e)) => {
-            eprintln!(
-                "prepcost: error: {}",
-                redact(&prepcost::error::one_line(&e.to_string()))
-            );
-            ExitCode::from(EXIT_ERROR)
-        }
+        Ok(result) => finish(result),
         Err(_) => {
             let message = LAST_PANIC
                 .lock()
@@ -86,6 +56,49 @@ fn main() -> ExitCode {
             eprintln!(
                 "prepcost: error: internal error, please report it: {}",
                 redact(&prepcost::error::one_line(&message))
+            );
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// The command line, or the exit code of `--help`, `--version` or a line saying what is wrong.
+fn parse() -> Result<Cli, ExitCode> {
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            Err(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let rendered = e.to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("prepcost: error: {first} (see prepcost --help)");
+            Err(ExitCode::from(EXIT_ERROR))
+        }
+    }
+}
+
+/// Prints the report or the error, and the exit code that goes with it.
+fn finish(result: prepcost::Result<prepcost::Outcome>) -> ExitCode {
+    match result {
+        Ok(outcome) => {
+            print!("{}", outcome.stdout);
+            if outcome.within_thresholds {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_THRESHOLD)
+            }
+        }
+        Err(Error::Interrupted) => {
+            eprintln!("prepcost: interrupted; temporary files were removed");
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Err(e) => {
+            eprintln!(
+                "prepcost: error: {}",
+                redact(&prepcost::error::one_line(&e.to_string()))
             );
             ExitCode::from(EXIT_ERROR)
         }
