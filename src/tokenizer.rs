@@ -1,6 +1,9 @@
-//! Token counting: OpenAI's `cl100k_base` and `o200k_base` encodings (tiktoken-rs, whose
-//! vocabularies ship inside the binary), a HuggingFace `tokenizer.json`, or none — counted over
-//! Arrow string arrays.
+//! Token counting: OpenAI's `cl100k_base` and `o200k_base` encodings, a HuggingFace
+//! `tokenizer.json`, or none — counted over Arrow string arrays.
+//!
+//! OpenAI's encodings are counted with the `bpe-openai` crate (github/rust-gems): the same
+//! pre-tokenization and byte-pair merges as tiktoken, so the same counts, in time linear in the
+//! text and without materialising the tokens; its vocabularies ship inside the binary.
 //!
 //! Text is encoded as ordinary text: a special-token string inside it (`<|endoftext|>`) is
 //! tokenized like any other text, never as the special token. NULL rows count zero tokens.
@@ -12,7 +15,6 @@ use std::str::FromStr;
 
 use datafusion::arrow::array::{Array, AsArray, StringArrayType};
 use datafusion::arrow::datatypes::DataType;
-use tiktoken_rs::CoreBPE;
 
 use crate::error::{Error, Result};
 
@@ -63,7 +65,7 @@ pub struct Tokenizer {
 }
 
 enum Encoder {
-    Tiktoken(&'static CoreBPE),
+    OpenAi(&'static bpe_openai::Tokenizer),
     HuggingFace(Box<tokenizers::Tokenizer>),
 }
 
@@ -80,8 +82,8 @@ impl Tokenizer {
     pub fn load(spec: &TokenizerSpec) -> Result<Option<Self>> {
         let encoder = match spec {
             TokenizerSpec::None => return Ok(None),
-            TokenizerSpec::Cl100kBase => Encoder::Tiktoken(tiktoken_rs::cl100k_base_singleton()),
-            TokenizerSpec::O200kBase => Encoder::Tiktoken(tiktoken_rs::o200k_base_singleton()),
+            TokenizerSpec::Cl100kBase => Encoder::OpenAi(bpe_openai::cl100k_base()),
+            TokenizerSpec::O200kBase => Encoder::OpenAi(bpe_openai::o200k_base()),
             TokenizerSpec::HuggingFace(path) => Encoder::HuggingFace(Box::new(load_json(path)?)),
         };
         Ok(Some(Tokenizer {
@@ -98,12 +100,9 @@ impl Tokenizer {
     /// Tokens in `text`, encoded as ordinary text.
     pub fn count(&self, text: &str) -> Result<u32, String> {
         let tokens = match &self.encoder {
-            // tiktoken panics when its regex gives up on a pathological text; that is one
-            // row's failure, not the process's.
-            Encoder::Tiktoken(bpe) => {
-                std::panic::catch_unwind(AssertUnwindSafe(|| bpe.encode_ordinary(text).len()))
-                    .map_err(|payload| crate::error::panic_message(payload.as_ref()))?
-            }
+            // A panic on a pathological text would be one row's failure, not the process's.
+            Encoder::OpenAi(bpe) => std::panic::catch_unwind(AssertUnwindSafe(|| bpe.count(text)))
+                .map_err(|payload| crate::error::panic_message(payload.as_ref()))?,
             Encoder::HuggingFace(tokenizer) => tokenizer
                 .encode_fast(text, false)
                 .map_err(|e| e.to_string())?
