@@ -130,8 +130,8 @@ pub fn profile_cost(
         output_request_pricing: output_prices
             .map(|(_, p)| p)
             .filter(|p| p.provider != source_prices.provider),
-        core_hours: totals.cpu_seconds / 3600.0,
-        compute_usd: pricing.compute_usd(totals.cpu_seconds),
+        core_hours: totals.run_cpu_seconds / 3600.0,
+        compute_usd: pricing.compute_usd(totals.run_cpu_seconds),
         source_storage_usd_per_month: pricing.storage_usd_per_month(source_bytes),
         output_storage_usd_per_month: output.map(|o| pricing.storage_usd_per_month(o.bytes)),
         pricing: *pricing,

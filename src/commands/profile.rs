@@ -2,6 +2,7 @@
 //! result, and report what every step cost.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::config::ProfileConfig;
 use crate::cost::profile_cost;
@@ -28,6 +29,7 @@ use crate::{layout, output};
 
 /// Runs `profile` and returns its report.
 pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileReport> {
+    let started = Started::now();
     let mut tokens = Tokenizer::load(&config.tokenizer)?.map(TokenCounter::new);
     let stages: Vec<Box<dyn Stage>> = config
         .stages
@@ -76,8 +78,8 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         &scan_step,
         &stage_reports,
         output.as_ref(),
-        source_stats,
-        result_stats,
+        (source_stats, result_stats),
+        &started,
     );
     let steps = Steps {
         scan: scan_step,
@@ -227,13 +229,28 @@ fn tokens_report(
     }
 }
 
-/// Sums over the scan, the stages and the output.
+/// When the run started, by the clock and by the process's CPU time.
+struct Started {
+    at: Instant,
+    cpu: Duration,
+}
+
+impl Started {
+    fn now() -> Self {
+        Started {
+            at: Instant::now(),
+            cpu: resources::cpu_time(),
+        }
+    }
+}
+
+/// Sums over the scan, the stages and the output, and the whole run since `started`.
 fn totals(
     scan: &StepReport,
     stages: &[StageReport],
     output: Option<&OutputReport>,
-    source: TextStats,
-    result: TextStats,
+    (source, result): (TextStats, TextStats),
+    started: &Started,
 ) -> Totals {
     let wall = scan.wall_seconds
         + stages.iter().map(|s| s.wall_seconds).sum::<f64>()
@@ -258,6 +275,10 @@ fn totals(
         text_bytes_out: result.text_bytes,
         wall_seconds: wall,
         cpu_seconds: cpu,
+        run_wall_seconds: started.at.elapsed().as_secs_f64(),
+        run_cpu_seconds: resources::cpu_time()
+            .saturating_sub(started.cpu)
+            .as_secs_f64(),
         peak_memory_bytes: peak,
         peak_rss_bytes: resources::peak_rss(),
     }

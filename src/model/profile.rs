@@ -154,8 +154,15 @@ pub struct Totals {
     pub drop_rate: f64,
     pub text_bytes_in: u64,
     pub text_bytes_out: u64,
+    /// Wall time of the steps (scan, stages, output), summed.
     pub wall_seconds: f64,
+    /// CPU time of the steps, summed.
     pub cpu_seconds: f64,
+    /// Wall time of the whole run: the steps, counting tokens, listing the source and
+    /// reading its footers.
+    pub run_wall_seconds: f64,
+    /// CPU time the process spent on the whole run, on every core: what the run costs.
+    pub run_cpu_seconds: f64,
     /// Highest pool reservation of any step.
     pub peak_memory_bytes: u64,
     /// Highest resident memory of the process.
@@ -165,7 +172,7 @@ pub struct Totals {
 /// Money.
 #[derive(Debug, Clone, Serialize)]
 pub struct CostReport {
-    /// CPU time of the whole run in core-hours.
+    /// CPU time of the whole run (`totals.run_cpu_seconds`) in core-hours.
     pub core_hours: f64,
     /// `core_hours × usd_per_vcpu_hour`.
     pub compute_usd: f64,

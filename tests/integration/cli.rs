@@ -290,6 +290,27 @@ fn the_json_contract_has_its_fields() {
 }
 
 #[test]
+fn the_cost_counts_every_cpu_second_of_the_run() {
+    let report = profile_json(&[&sample("fortunes_zh.parquet")]);
+    let seconds = |pointer: &str| report.pointer(pointer).unwrap().as_f64().unwrap();
+    // The steps and the counting of tokens are parts of the run, measured one after another.
+    let parts = seconds("/totals/cpu_seconds") + seconds("/tokens/cpu_seconds");
+    let run = seconds("/totals/run_cpu_seconds");
+    assert!(
+        run >= parts,
+        "the run's {run} s of CPU hold its parts' {parts} s"
+    );
+    assert!(seconds("/totals/run_wall_seconds") >= seconds("/totals/wall_seconds"));
+    let priced = seconds("/cost/core_hours") * 3600.0;
+    assert!(
+        (priced - run).abs() < 1e-9,
+        "{priced} core-seconds priced, {run} spent"
+    );
+    let usd = seconds("/cost/core_hours") * seconds("/cost/pricing/usd_per_vcpu_hour");
+    assert!((seconds("/cost/compute_usd") - usd).abs() < 1e-15);
+}
+
+#[test]
 fn output_is_written_in_source_order_without_the_position_column() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -182,6 +182,11 @@ fn summary(report: &ProfileReport) -> String {
         format_size(totals.peak_rss_bytes),
     );
     out.push_str(&format!(
+        "Whole run, counting tokens and reading footers included: {} s wall, {} s CPU\n",
+        seconds(totals.run_wall_seconds),
+        seconds(totals.run_cpu_seconds),
+    ));
+    out.push_str(&format!(
         "Cost: {} compute ({:.3e} core-hours at ${}/vCPU-hour); storage {}/month for the source",
         usd(cost.compute_usd),
         cost.core_hours,
