@@ -11,8 +11,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 venv="$cache/bench-venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet pyarrow duckdb
+    "$venv/bin/pip" install --quiet pyarrow duckdb polars
 fi
+"$venv/bin/python" -c 'import polars' 2>/dev/null || "$venv/bin/pip" install --quiet polars
 "$venv/bin/python" -c 'import datasketch' 2>/dev/null || "$venv/bin/pip" install --quiet datasketch
 corpus="$cache/bench_1m"
 if [ ! -f "$corpus.truth.json" ]; then
@@ -35,6 +36,8 @@ for line in sys.stdin:
 }
 "$(bench_executable remote_inspect)" --objects 1000 --repeat "${REPEAT:-5}"
 raw=$(bench_executable decode_limit)
+"$venv/bin/python" benches/race.py --binary "$CARGO_TARGET_DIR/release/prepcost" --corpus "$corpus" \
+    --raw "$raw" --repeat "${REPEAT:-3}"
 "$venv/bin/python" benches/loader_throughput.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --raw "$raw" --data "$corpus" --repeat "${REPEAT:-7}"
 recall="$cache/bench_200k_e02"
