@@ -1,6 +1,7 @@
 //! `inspect`'s settings: the source, the columns a reader would fetch, and the what-if.
 
 use super::pricing::{PriceFlags, pricing};
+use super::source;
 use crate::error::{Error, Result};
 use crate::model::pricing::Pricing;
 use crate::source::OnError;
@@ -37,16 +38,7 @@ pub struct InspectConfig {
 impl InspectConfig {
     /// Resolves an `inspect` request, checking every number.
     pub fn resolve(request: InspectRequest) -> Result<Self> {
-        if request.source.is_empty() {
-            return Err(Error::Usage("the source cannot be empty".into()));
-        }
-        if let Some(columns) = &request.columns
-            && (columns.is_empty() || columns.iter().any(|c| c.trim().is_empty()))
-        {
-            return Err(Error::Usage(
-                "--columns takes a comma-separated list of column names".into(),
-            ));
-        }
+        source::check(&request.source, request.columns.as_deref())?;
         let what_if = what_if(&request)?;
         Ok(InspectConfig {
             source: request.source,

@@ -2,6 +2,7 @@
 //! limits), and the token rate the training job needs.
 
 use super::pricing::{PriceFlags, pricing};
+use super::source;
 use crate::error::{Error, Result};
 use crate::loader::{Limit, Settings, Shuffle, Target};
 use crate::model::pricing::Pricing;
@@ -61,16 +62,7 @@ impl LoaderConfig {
 
     /// Resolves a `loader` request, checking every number.
     pub fn resolve(request: LoaderRequest) -> Result<Self> {
-        if request.source.is_empty() {
-            return Err(Error::Usage("the source cannot be empty".into()));
-        }
-        if let Some(columns) = &request.columns
-            && (columns.is_empty() || columns.iter().any(|c| c.trim().is_empty()))
-        {
-            return Err(Error::Usage(
-                "--columns takes a comma-separated list of column names".into(),
-            ));
-        }
+        source::check(&request.source, request.columns.as_deref())?;
         let at_least_one = |flag: &str, value: Option<usize>, default: usize| match value {
             Some(0) => Err(Error::Usage(format!("{flag} must be at least 1, got 0"))),
             Some(n) => Ok(n),

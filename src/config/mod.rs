@@ -8,6 +8,7 @@ pub mod loader;
 pub mod pipeline_file;
 pub mod pricing;
 pub mod profile;
+pub mod source;
 
 pub use inspect::{InspectConfig, InspectRequest};
 pub use loader::{LoaderConfig, LoaderRequest};

@@ -27,7 +27,10 @@ const LEVELS: &[(&str, &[&str])] = &[
         &["config::profile", "config::inspect", "config::loader"],
     ),
     ("config: the pipeline file", &["config::pipeline_file"]),
-    ("config: prices", &["config::pricing"]),
+    (
+        "config: prices and sources",
+        &["config::pricing", "config::source"],
+    ),
     ("render", &["render"]),
     ("render: formats", &["render::json", "render::table"]),
     (
