@@ -17,7 +17,7 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::parquet::DecodeResult;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use datafusion::parquet::arrow::push_decoder::ParquetPushDecoderBuilder;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use object_store::ObjectStore;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -123,13 +123,24 @@ pub async fn run(
     drop(decoded);
     fetcher.abort();
     let _ = fetcher.await;
-    tokio::task::spawn_blocking(move || pool.into_iter().for_each(|t| drop(t.join())))
-        .await
-        .map_err(|e| Error::Engine {
-            context: "stopping the loader workers".into(),
-            message: e.to_string(),
-        })?;
+    let stopped = tokio::task::spawn_blocking(move || {
+        pool.into_iter()
+            .map(std::thread::JoinHandle::join)
+            .find_map(Result::err)
+    })
+    .await
+    .map_err(|e| Error::Engine {
+        context: "stopping the loader workers".into(),
+        message: e.to_string(),
+    })?;
     outcome?;
+    // A worker that died would have lost its row group's rows.
+    if let Some(panic) = stopped {
+        return Err(Error::Engine {
+            context: "a loader worker".into(),
+            message: panic_message(&*panic),
+        });
+    }
 
     measured.rows = training.rows;
     measured.batches = training.batches;
@@ -232,13 +243,37 @@ async fn fetch_all(
 ) {
     let batch_size = settings.batch_size;
     let mut fetched = futures::stream::iter(reading_order(&plan, &settings))
-        .map(|row_group| fetch(Arc::clone(&plan), Arc::clone(&store), row_group, batch_size))
+        .map(|row_group| {
+            fetch_guarded(Arc::clone(&plan), Arc::clone(&store), row_group, batch_size)
+        })
         .buffered(depth.max(1));
     while let Some(work) = fetched.next().await {
         let failed = work.is_err();
         if queue.send(work).await.is_err() || failed {
             return;
         }
+    }
+}
+
+/// [`fetch`], with a panic of the decoder (on a corrupt footer or page header) turned into
+/// this row group's error rather than a run that quietly ends early.
+async fn fetch_guarded(
+    plan: Arc<Plan>,
+    store: Arc<dyn ObjectStore>,
+    unit: RowGroup,
+    batch_size: usize,
+) -> Result<Work> {
+    let fetched = fetch(Arc::clone(&plan), store, unit, batch_size);
+    match AssertUnwindSafe(fetched).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(Error::SourceFile {
+            path: plan.files[unit.file].display.clone(),
+            message: format!(
+                "row group {}: the Parquet reader failed on malformed data ({})",
+                unit.index,
+                panic_message(&*panic)
+            ),
+        }),
     }
 }
 
@@ -301,43 +336,68 @@ impl Worker {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .blocking_recv();
-            let work = match work {
-                None => return,
+            let go_on = match work {
+                None => false,
                 Some(Err(e)) => {
                     let _ = self.out.blocking_send(Err(e));
-                    return;
+                    false
                 }
-                Some(Ok(work)) => work,
+                Some(Ok(work)) => self.decode(work),
             };
-            let file = &self.plan.files[work.file].display;
-            let fail = |message: String| Error::SourceFile {
-                path: file.clone(),
-                message: format!("row group {}: {}", work.row_group, clean(&message)),
-            };
-            let mut reader = work.reader;
-            for i in 0.. {
-                // Corrupt data can make the decoder panic: that is this row group's error.
-                let next = std::panic::catch_unwind(AssertUnwindSafe(|| reader.next()))
-                    .unwrap_or_else(|panic| {
-                        Some(Err(ArrowError::ExternalError(
-                            panic_message(panic.as_ref()).into(),
-                        )))
-                    });
-                let Some(batch) = next else { break };
-                let decoded = batch
-                    .map_err(|e| fail(e.to_string()))
-                    .and_then(|batch| self.finish(batch).map_err(fail))
-                    .map(|(batch, bytes)| Decoded {
-                        batch,
-                        bytes,
-                        starts_row_group: i == 0,
-                    });
-                let failed = decoded.is_err();
-                if self.out.blocking_send(decoded).is_err() || failed {
-                    return;
-                }
+            if !go_on {
+                return;
             }
         }
+    }
+
+    /// Decodes one row group and passes its batches on; false when the run is over (an
+    /// error, or the training loop gone). A row group that yields fewer rows than its footer
+    /// gives is an error: a loader must not lose rows quietly.
+    fn decode(&self, work: Work) -> bool {
+        let file = &self.plan.files[work.file];
+        let fail = |message: String| Error::SourceFile {
+            path: file.display.clone(),
+            message: format!("row group {}: {}", work.row_group, clean(&message)),
+        };
+        let mut reader = work.reader;
+        let mut rows = 0u64;
+        for i in 0.. {
+            // Corrupt data can make the decoder panic: that is this row group's error.
+            let next = std::panic::catch_unwind(AssertUnwindSafe(|| reader.next())).unwrap_or_else(
+                |panic| {
+                    Some(Err(ArrowError::ExternalError(
+                        panic_message(panic.as_ref()).into(),
+                    )))
+                },
+            );
+            let Some(batch) = next else { break };
+            let decoded = batch
+                .map_err(|e| fail(e.to_string()))
+                .and_then(|batch| self.finish(batch).map_err(fail))
+                .map(|(batch, bytes)| Decoded {
+                    batch,
+                    bytes,
+                    starts_row_group: i == 0,
+                });
+            rows += decoded.as_ref().map_or(0, |d| d.batch.num_rows() as u64);
+            let failed = decoded.is_err();
+            if self.out.blocking_send(decoded).is_err() || failed {
+                return false;
+            }
+        }
+        let expected = file
+            .metadata
+            .metadata()
+            .row_group(work.row_group)
+            .num_rows();
+        if rows < u64::try_from(expected).unwrap_or(0) {
+            let lost = fail(format!(
+                "{rows} of the {expected} rows its footer gives were decoded; its data is cut short or corrupt"
+            ));
+            let _ = self.out.blocking_send(Err(lost));
+            return false;
+        }
+        true
     }
 
     /// Measures a decoded batch, adds its token counts, and gives it the plan's schema.

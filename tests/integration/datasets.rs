@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::sample_data::check_against_reference;
-use crate::support::{assert_error, datasets, prepcost, profile_json, repo};
+use crate::support::{Run, assert_error, datasets, prepcost, profile_json, repo};
 
 #[test]
 fn every_text_dataset_matches_the_reference_and_its_facts() {
@@ -116,19 +116,39 @@ fn every_corrupt_file_fails_with_one_line() {
                 "json",
             ]),
         };
-        match outcome {
-            Outcome::Footer => assert_error(&run, &[name, "unreadable Parquet footer"]),
-            Outcome::Decode => {
-                assert_error(&run, &[name, "row group 0"]);
-                assert!(!run.stderr.contains("column '"), "{name}: {}", run.stderr);
-            }
-            Outcome::Reads => {
-                assert_eq!(run.code, 0, "{name}: {}", run.stderr);
-                let report: Value = serde_json::from_str(&run.stdout).unwrap();
-                assert_eq!(report["totals"]["rows"], 21_186, "{name}");
-                assert_eq!(report["recommendation"]["sample"]["rows"], 21_186, "{name}");
-            }
-        }
+        check(name, *outcome, &run, |report| {
+            assert_eq!(report["totals"]["rows"], 21_186, "{name}");
+            assert_eq!(report["recommendation"]["sample"]["rows"], 21_186, "{name}");
+        });
+        // The loader decodes every row group too, and loses no row quietly.
+        let run = prepcost(&[
+            "loader",
+            path,
+            "--tokenizer",
+            "none",
+            "--workers",
+            "1",
+            "--format",
+            "json",
+        ]);
+        check(name, *outcome, &run, |report| {
+            assert_eq!(report["loader"]["rows"], 21_186, "{name}");
+        });
     }
     assert_eq!(seen, BAD_DATA.len(), "every bad_data file is covered");
+}
+
+/// Asserts that `run` gave what reading `name` must give; `valid` checks a report.
+fn check(name: &str, outcome: Outcome, run: &Run, valid: impl Fn(&Value)) {
+    match outcome {
+        Outcome::Footer => assert_error(run, &[name, "unreadable Parquet footer"]),
+        Outcome::Decode => {
+            assert_error(run, &[name, "row group 0"]);
+            assert!(!run.stderr.contains("column '"), "{name}: {}", run.stderr);
+        }
+        Outcome::Reads => {
+            assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+            valid(&serde_json::from_str(&run.stdout).unwrap());
+        }
+    }
 }
