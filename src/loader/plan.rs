@@ -124,6 +124,14 @@ impl Plan {
             .sum()
     }
 
+    /// The error of row group `row_group` of the `file`th file: `message` naming both.
+    pub(super) fn row_group_error(&self, file: usize, row_group: usize, message: &str) -> Error {
+        Error::SourceFile {
+            path: self.files[file].display.clone(),
+            message: format!("row group {row_group}: {}", clean(message)),
+        }
+    }
+
     /// The batches' schema with the token counts the workers add.
     pub(super) fn delivered_schema(&self) -> SchemaRef {
         let mut fields: Vec<Field> = self

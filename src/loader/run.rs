@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 use super::assemble::Assembler;
 use super::plan::{Plan, RowGroup};
 use super::{Limit, Settings};
-use crate::error::{Error, Result, clean, panic_message};
+use crate::error::{Error, Result, panic_message};
 use crate::tokenizer::Tokenizer;
 use crate::util::resources;
 
@@ -266,14 +266,14 @@ async fn fetch_guarded(
     let fetched = fetch(Arc::clone(&plan), store, unit, batch_size);
     match AssertUnwindSafe(fetched).catch_unwind().await {
         Ok(result) => result,
-        Err(panic) => Err(Error::SourceFile {
-            path: plan.files[unit.file].display.clone(),
-            message: format!(
-                "row group {}: the Parquet reader failed on malformed data ({})",
-                unit.index,
+        Err(panic) => Err(plan.row_group_error(
+            unit.file,
+            unit.index,
+            &format!(
+                "the Parquet reader failed on malformed data ({})",
                 panic_message(&*panic)
             ),
-        }),
+        )),
     }
 }
 
@@ -285,10 +285,7 @@ async fn fetch(
     batch_size: usize,
 ) -> Result<Work> {
     let file = &plan.files[unit.file];
-    let fail = |message: String| Error::SourceFile {
-        path: file.display.clone(),
-        message: format!("row group {}: {}", unit.index, clean(&message)),
-    };
+    let fail = |message: String| plan.row_group_error(unit.file, unit.index, &message);
     let mut decoder = ParquetPushDecoderBuilder::new_with_metadata(file.metadata.clone())
         .with_projection(file.mask.clone())
         .with_row_groups(vec![unit.index])
@@ -354,10 +351,9 @@ impl Worker {
     /// error, or the training loop gone). A row group that yields fewer rows than its footer
     /// gives is an error: a loader must not lose rows quietly.
     fn decode(&self, work: Work) -> bool {
-        let file = &self.plan.files[work.file];
-        let fail = |message: String| Error::SourceFile {
-            path: file.display.clone(),
-            message: format!("row group {}: {}", work.row_group, clean(&message)),
+        let fail = |message: String| {
+            self.plan
+                .row_group_error(work.file, work.row_group, &message)
         };
         let mut reader = work.reader;
         let mut rows = 0u64;
@@ -385,7 +381,7 @@ impl Worker {
                 return false;
             }
         }
-        let expected = file
+        let expected = self.plan.files[work.file]
             .metadata
             .metadata()
             .row_group(work.row_group)

@@ -1,5 +1,5 @@
-//! The prices a report was costed at. Their defaults and the arithmetic that turns measures
-//! into dollars are in `crate::cost`.
+//! The prices a report was costed at: plain data, filled in by the cost model (its defaults
+//! and the arithmetic that turns measures into dollars live with it).
 
 use serde::Serialize;
 
