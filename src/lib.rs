@@ -38,6 +38,13 @@ pub struct Outcome {
     pub within_thresholds: bool,
 }
 
+/// Runs `command` on `runtime` to the end: [`run`] for a caller without a runtime of its own.
+/// (Blocking here, in the library, also compiles the command's async code once, with the
+/// library, instead of again in every crate that awaits it.)
+pub fn run_blocking(runtime: &tokio::runtime::Runtime, command: Command) -> Result<Outcome> {
+    runtime.block_on(run(command))
+}
+
 /// Runs `command` unless Ctrl-C comes first ([`Error::Interrupted`]); writes the JSON report
 /// to `--report`'s file when asked, and returns what goes to stdout.
 pub async fn run(command: Command) -> Result<Outcome> {

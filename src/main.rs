@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(prepcost::run(cli.command))
+        prepcost::run_blocking(&runtime, cli.command)
     }));
     // Do not wait for tasks still running after an error or interrupt.
     runtime.shutdown_background();
