@@ -80,16 +80,19 @@ pub async fn run(
         let step = meter.finish(&next);
         let mut report = stage_report(stage.as_ref(), current.stats(), next.stats(), &step);
         report.near_dedup = near_dedup;
-        if let Some((counter, previous)) = &mut tokens {
-            let out = counter
-                .count(session, &next, text_column, stage.name())
-                .await?;
-            report.tokens_removed = Some(previous.total as i64 - out.total as i64);
-            report.tokens_out = Some(out);
-            *previous = out;
-        }
+        current = match &mut tokens {
+            Some((counter, previous)) => {
+                let (counted, out) = counter
+                    .count(session, next, text_column, stage.name())
+                    .await?;
+                report.tokens_removed = Some(previous.total as i64 - out.total as i64);
+                report.tokens_out = Some(out);
+                *previous = out;
+                counted
+            }
+            None => next,
+        };
         reports.push(report);
-        current = next;
     }
     Ok((current, reports))
 }

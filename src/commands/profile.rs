@@ -50,16 +50,15 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     let scan_step = meter.finish(&scanned);
     let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
-    let source_tokens = match &mut tokens {
+    let (scanned, source_tokens) = match &mut tokens {
         Some(counter) => {
             progress.step(&format!("counting tokens ({})", counter.tokenizer().name()));
-            Some(
-                counter
-                    .count(&session, &scanned, text_column, "scan")
-                    .await?,
-            )
+            let (counted, stats) = counter
+                .count(&session, scanned, text_column, "scan")
+                .await?;
+            (counted, Some(stats))
         }
-        None => None,
+        None => (scanned, None),
     };
     let (result, stage_reports) = pipeline::run(
         &session,
@@ -224,6 +223,7 @@ fn tokens_report(
         source,
         result,
         removed: source.total as i64 - result.total as i64,
+        texts_tokenized: counter.texts_tokenized,
         wall_seconds: counter.wall_seconds,
         cpu_seconds: counter.cpu_seconds,
     }

@@ -24,6 +24,15 @@ use tempfile::TempPath;
 /// path order, rows in file order). Stages that keep "the first" row of a group use it.
 pub const SOURCE_ROW: &str = "__source_row";
 
+/// The columns a result carries once its tokens are counted: each row's tokens, and the
+/// 64-bit xxh3 hash of the text they were counted on — a later step whose text hashes the
+/// same (the row survived a filter, or a rewrite left it as it was) reuses the count.
+pub const ROW_TOKENS: &str = "__tokens";
+pub const ROW_TOKENS_TEXT_HASH: &str = "__tokens_text_hash";
+
+/// The columns prepcost adds to every result and takes out of its output.
+pub const HIDDEN_COLUMNS: [&str; 3] = [SOURCE_ROW, ROW_TOKENS, ROW_TOKENS_TEXT_HASH];
+
 /// Rows per row group in spill files: small enough for the next stage to read in parallel.
 const SPILL_ROW_GROUP_ROWS: usize = 65_536;
 

@@ -6,5 +6,7 @@ pub mod memory;
 pub mod session;
 pub mod udf;
 
-pub use intermediate::{Intermediate, SOURCE_ROW, TextStats};
+pub use intermediate::{
+    HIDDEN_COLUMNS, Intermediate, ROW_TOKENS, ROW_TOKENS_TEXT_HASH, SOURCE_ROW, TextStats,
+};
 pub use session::{INPUT_TABLE, Session};

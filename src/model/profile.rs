@@ -54,6 +54,9 @@ pub struct TokensReport {
     pub result: TokenStats,
     /// `source.total - result.total`.
     pub removed: i64,
+    /// Texts tokenized over all steps: the source's, then only those a stage changed (the
+    /// other rows carry their count from the step before).
+    pub texts_tokenized: u64,
     pub wall_seconds: f64,
     pub cpu_seconds: f64,
 }

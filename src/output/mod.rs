@@ -12,7 +12,7 @@ use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::col;
 
-use crate::engine::{INPUT_TABLE, Intermediate, SOURCE_ROW, Session};
+use crate::engine::{HIDDEN_COLUMNS, INPUT_TABLE, Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result, describe, is_out_of_memory};
 use crate::model::profile::OutputReport;
 use crate::storage::{self, StorageOptions};
@@ -128,7 +128,7 @@ async fn write_parquet(
         .table(INPUT_TABLE)
         .await
         .and_then(|f| f.sort(vec![col(SOURCE_ROW).sort(true, false)]))
-        .and_then(|f| f.drop_columns(&[SOURCE_ROW]))
+        .and_then(|f| f.drop_columns(&HIDDEN_COLUMNS))
         .map_err(engine_error)?;
     let mut options = TableParquetOptions::default();
     options.global.compression = Some(OUTPUT_COMPRESSION.to_string());

@@ -25,7 +25,7 @@ use futures::{FutureExt, StreamExt};
 
 use super::dataset::Dataset;
 use super::spec::SourceSpec;
-use crate::engine::{Intermediate, SOURCE_ROW, Session};
+use crate::engine::{HIDDEN_COLUMNS, Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result, describe, panic_message};
 
 /// One row group to read: which file, which row group, and the source position of its first row.
@@ -53,10 +53,13 @@ pub async fn scan(
             message: describe(&e),
         })?;
     check_text_column(&file_schema, source, &dataset.location.display)?;
-    if file_schema.index_of(SOURCE_ROW).is_ok() {
+    if let Some(hidden) = HIDDEN_COLUMNS
+        .into_iter()
+        .find(|c| file_schema.index_of(c).is_ok())
+    {
         return Err(Error::SourceFile {
             path: dataset.location.display.clone(),
-            message: format!("has a column named {SOURCE_ROW}, which prepcost reserves"),
+            message: format!("has a column named {hidden}, which prepcost reserves"),
         });
     }
     let partition_fields = partition_fields(dataset, &file_schema);

@@ -128,9 +128,10 @@ fn tokens_table(tokens: &TokensReport, stages: &[StageReport]) -> String {
     }
     right_align_numbers(&mut table, 1);
     format!(
-        "Tokens ({}, counted in {} s)\n{table}\n\n",
+        "Tokens ({}, counted in {} s: {} texts tokenized, other rows kept their count)\n{table}\n\n",
         tokens.tokenizer,
-        seconds(tokens.wall_seconds)
+        seconds(tokens.wall_seconds),
+        count(tokens.texts_tokenized),
     )
 }
 

@@ -21,7 +21,7 @@ use keep::KeepRows;
 pub use params::{MinhashParams, PARAMS};
 use run::Run;
 
-use crate::engine::{INPUT_TABLE, SOURCE_ROW};
+use crate::engine::{HIDDEN_COLUMNS, INPUT_TABLE, SOURCE_ROW};
 use crate::stages::stage::{Planned, Stage, StageError, StageInput};
 use crate::tokenizer::is_text;
 
@@ -72,7 +72,7 @@ impl Stage for MinhashStage {
                     .fields()
                     .iter()
                     .map(|f| f.name().clone())
-                    .filter(|n| n != SOURCE_ROW)
+                    .filter(|n| !HIDDEN_COLUMNS.contains(&n.as_str()))
                     .collect();
                 return Err(StageError::Refused(format!(
                     "column '{column}' is not in its input; its columns are: {}",
