@@ -61,6 +61,14 @@ impl Session {
         // to a sixteenth of the budget so that small budgets still sort.
         config.options_mut().execution.sort_spill_reservation_bytes =
             (limit / 16).clamp(64 << 10, 10 << 20);
+        // A join whose smaller side holds up to an eighth of the budget builds one hash table
+        // from it and streams the larger side through unsplit (DataFusion's CollectLeft), rather
+        // than hash-partitioning both: `dedup_exact`'s semi-join against its first rows would
+        // otherwise scatter every input batch over all partitions, and the result would hold
+        // each decoded page from as many batches.
+        let optimizer = &mut config.options_mut().optimizer;
+        optimizer.hash_join_single_partition_threshold = limit / 8;
+        optimizer.hash_join_single_partition_threshold_rows = usize::MAX;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         super::udf::register_all(&ctx);
         Ok(Session {

@@ -123,6 +123,9 @@ impl<O: OffsetSizeTrait> StringSink for GenericStringBuilder<O> {
     }
 }
 
+/// Capacity of each data block a string view result writes changed values into.
+const NEW_BLOCK_BYTES: u32 = 64 << 10;
+
 /// A string view builder whose unchanged values point into the input's buffers: only the
 /// values that change are copied.
 struct ViewSink<'a> {
@@ -134,7 +137,10 @@ struct ViewSink<'a> {
 
 impl<'a> ViewSink<'a> {
     fn new(input: &'a StringViewArray) -> Self {
-        let mut builder = StringViewBuilder::with_capacity(input.len());
+        // Blocks of a fixed, small size for the changed values: the default blocks double up to
+        // 2 MiB, and the last one of every batch, mostly empty, would be held with the result.
+        let mut builder =
+            StringViewBuilder::with_capacity(input.len()).with_fixed_block_size(NEW_BLOCK_BYTES);
         let blocks: Vec<u32> = input
             .data_buffers()
             .iter()
