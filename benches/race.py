@@ -3,7 +3,8 @@
 by run; wall time and peak RSS of each, row counts checked equal.
 
     benches/run.sh            # sets up the venv and the corpus, then runs this
-    python benches/race.py --binary target/release/prepcost --corpus CORPUS [--repeat 3]
+    python benches/race.py --binary target/release/prepcost --corpus CORPUS [--repeat 3] [--save F]
+    python benches/race.py --scale SMALL.json LARGE.json   # how each figure grew between two saves
 
 Runs, each its own process:
 - prepcost as shipped: `profile CORPUS` (clean, NFKC normalise, dedup_exact, cl100k_base tokens);
@@ -14,7 +15,9 @@ Runs, each its own process:
   the first row of each text kept — counting the rows left;
 - the raw arrow-rs decode loop over the text column (benches/decode_limit.rs), when --raw names it.
 Prints a Markdown table: median (min–max) of wall seconds and peak RSS, and each run's wall
-time over DuckDB's.
+time over DuckDB's; then prepcost's own per-step figures (wall seconds and peak pool memory of the
+scan, each stage and token counting, from its JSON report). `--save` keeps every figure for
+`--scale`, which prints, for two corpora, the ratio of the larger's medians to the smaller's.
 """
 import argparse
 import json
@@ -85,11 +88,17 @@ def fmt(values, digits=2):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--binary", required=True)
-    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--binary")
+    parser.add_argument("--corpus")
     parser.add_argument("--raw", help="the decode_limit bench executable")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--save", help="write every figure to this JSON file")
+    parser.add_argument("--scale", nargs=2, metavar=("SMALL", "LARGE"))
     args = parser.parse_args()
+    if args.scale:
+        return scale(*args.scale)
+    if not (args.binary and args.corpus):
+        parser.error("--binary and --corpus are required")
     corpus = str(Path(args.corpus).resolve())
     python = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,6 +125,7 @@ def main():
                 args.raw, corpus, "--columns", "text", "--threads", "2"]
         walls = {name: [] for name in tools}
         rss = {name: [] for name in tools}
+        steps = {name: {} for name in tools if name.startswith("prepcost")}
         rows = {}
         for _ in range(args.repeat):
             for name, command in tools.items():
@@ -123,6 +133,10 @@ def main():
                 walls[name].append(wall)
                 rss[name].append(peak)
                 rows[name] = row_count(name, out)
+                if name in steps:
+                    for step, figures in step_figures(json.loads(out)).items():
+                        for key, value in figures.items():
+                            steps[name].setdefault(step, {}).setdefault(key, []).append(value)
     duck = next(name for name in tools if name.startswith("DuckDB"))
     print(f"corpus: {Path(corpus).name}; {args.repeat} runs each, alternating; median (min–max)\n")
     print("| run | rows out | wall s | × DuckDB's wall | peak RSS MB |")
@@ -131,10 +145,59 @@ def main():
         ratio = [w / d for w, d in zip(walls[name], walls[duck])]
         print(f"| {name} | {rows[name]} | {fmt(walls[name])} | {fmt(ratio)} | "
               f"{fmt([r / 1e6 for r in rss[name]], digits=0)} |")
+    print("\nprepcost's own figures per step (from its report):\n")
+    print("| run | step | wall s | peak pool MB |")
+    print("| --- | --- | ---: | ---: |")
+    for name, by_step in steps.items():
+        for step, figures in by_step.items():
+            peak = fmt([b / 1e6 for b in figures["peak"]], digits=0) if "peak" in figures else ""
+            print(f"| {name} | {step} | {fmt(figures['wall'])} | {peak} |")
     counted = {r for n, r in rows.items() if r is not None and "scan only" not in n
                and "raw" not in n}
     if len(counted) != 1:
         sys.exit(f"row counts differ: {rows}")
+    if args.save:
+        Path(args.save).write_text(json.dumps(
+            {"corpus": Path(corpus).name, "rows": rows, "wall": walls, "rss": rss,
+             "steps": steps}, indent=1))
+
+
+def step_figures(report):
+    """Wall seconds and peak pool bytes of the scan and each stage; wall of token counting."""
+    figures = {"scan": {"wall": report["scan"]["wall_seconds"],
+                        "peak": report["scan"]["peak_memory_bytes"]}}
+    for stage in report["stages"]:
+        figures[stage["name"]] = {"wall": stage["wall_seconds"],
+                                  "peak": stage["peak_memory_bytes"]}
+    if report.get("tokens"):
+        figures["counting tokens"] = {"wall": report["tokens"]["wall_seconds"]}
+    return figures
+
+
+def scale(small_path, large_path):
+    """Prints how each median grew from the smaller corpus to the larger."""
+    small, large = (json.loads(Path(p).read_text()) for p in (small_path, large_path))
+    med = statistics.median
+    print(f"{small['corpus']} → {large['corpus']}: ratio of medians (larger / smaller)\n")
+    print("| run | step | wall s | × | peak MB | × |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name in small["wall"]:
+        if name not in large["wall"]:
+            continue
+        w0, w1 = med(small["wall"][name]), med(large["wall"][name])
+        r0, r1 = med(small["rss"][name]), med(large["rss"][name])
+        print(f"| {name} | whole process (peak RSS) | {w0:.2f} → {w1:.2f} | {w1 / w0:.2f} | "
+              f"{r0 / 1e6:,.0f} → {r1 / 1e6:,.0f} | {r1 / r0:.2f} |")
+        for step, figures in small["steps"].get(name, {}).items():
+            other = large["steps"][name][step]
+            w0, w1 = med(figures["wall"]), med(other["wall"])
+            cells = f"| {name} | {step} | {w0:.2f} → {w1:.2f} | {w1 / w0:.2f} |"
+            if "peak" in figures:
+                p0, p1 = med(figures["peak"]), med(other["peak"])
+                cells += f" {p0 / 1e6:,.0f} → {p1 / 1e6:,.0f} | {p1 / p0:.2f} |"
+            else:
+                cells += " | |"
+            print(cells)
 
 
 def row_count(name, out):

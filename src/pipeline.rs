@@ -75,11 +75,12 @@ pub async fn run(
     for stage in stages {
         progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
         let meter = Meter::start(session);
-        let (next, near_dedup) =
+        let (mut next, near_dedup) =
             run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
         let step = meter.finish(&next);
         let mut report = stage_report(stage.as_ref(), current.stats(), next.stats(), &step);
         report.near_dedup = near_dedup;
+        next.take_over(current);
         current = match &mut tokens {
             Some((counter, previous)) => {
                 let (counted, out) = counter
@@ -154,7 +155,9 @@ async fn run_stage(
     }
 
     let stream = frame.execute_stream().await.map_err(engine_error)?;
-    let collector = session.collector(stream.schema(), text_column, stage.name());
+    let collector = session
+        .collector(stream.schema(), text_column, stage.name())
+        .sharing(input);
     let result = collector.drain(stream).await.map_err(engine_error)?;
     session
         .ctx

@@ -89,11 +89,11 @@ impl TokenCounter {
             .annotated(session, &result, text_column, &tokenized)
             .await
             .map_err(|e| fail(describe(&e)))?;
-        let (counted, mut counts) = collect(session, stream, text_column, step)
+        let (mut counted, mut counts) = collect(session, stream, &result, text_column, step)
             .await
             .map_err(|e| fail(describe(&e)))?;
         // Only now: a spilled result's file is deleted when it is dropped.
-        drop(result);
+        counted.take_over(result);
         self.texts_tokenized += tokenized.load(Ordering::Relaxed);
         self.wall_seconds += started.elapsed().as_secs_f64();
         self.cpu_seconds += resources::cpu_time()
@@ -137,14 +137,17 @@ impl TokenCounter {
     }
 }
 
-/// Collects the counted rows into a result, and their counts.
+/// Collects the counted rows of `result` into a result, and their counts.
 async fn collect(
     session: &Session,
     mut stream: SendableRecordBatchStream,
+    result: &Intermediate,
     text_column: &str,
     step: &str,
 ) -> datafusion::error::Result<(Intermediate, Vec<u32>)> {
-    let mut collector = session.collector(stream.schema(), text_column, step);
+    let mut collector = session
+        .collector(stream.schema(), text_column, step)
+        .sharing(result);
     let mut counts = Vec::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;

@@ -59,7 +59,10 @@ enum Storage {
     /// Held in memory; the reservation keeps the pool's account of it until it is dropped.
     Memory {
         batches: Vec<RecordBatch>,
-        _reservation: MemoryReservation,
+        reservation: MemoryReservation,
+        /// Bytes of buffers it shares with the input it was collected against, which that
+        /// input's reservation accounts for until [`Intermediate::take_over`].
+        borrowed: usize,
     },
     /// Written to a temporary Parquet file, deleted when the result is dropped.
     Spilled { path: TempPath },
@@ -81,6 +84,29 @@ impl Intermediate {
 
     pub fn spilled(&self) -> bool {
         matches!(self.storage, Storage::Spilled { .. })
+    }
+
+    /// Drops `input`, the result this one was collected against ([`Collector::sharing`]),
+    /// taking over the pool's account of the buffers they share, which stay held.
+    pub fn take_over(&mut self, input: Intermediate) {
+        let Storage::Memory {
+            reservation,
+            borrowed,
+            ..
+        } = &mut self.storage
+        else {
+            return;
+        };
+        if let Storage::Memory {
+            reservation: theirs,
+            ..
+        } = &input.storage
+        {
+            let moved = (*borrowed).min(theirs.size());
+            theirs.shrink(moved);
+            reservation.grow(moved);
+        }
+        *borrowed = 0;
     }
 
     /// The result as a table, split into `partitions` for parallel reading.
@@ -123,6 +149,10 @@ pub struct Collector<'a> {
     reservation: MemoryReservation,
     cap: usize,
     seen_buffers: HashSet<usize>,
+    /// Buffers of the input this result is collected against, accounted there.
+    input_buffers: HashSet<usize>,
+    /// Bytes of `input_buffers` this result holds.
+    borrowed: usize,
     batches: Vec<RecordBatch>,
     bytes: u64,
     stats: TextStats,
@@ -148,6 +178,8 @@ impl<'a> Collector<'a> {
             reservation: MemoryConsumer::new(format!("result of {name}")).register(pool),
             cap,
             seen_buffers: HashSet::new(),
+            input_buffers: HashSet::new(),
+            borrowed: 0,
             batches: Vec::new(),
             bytes: 0,
             stats: TextStats::default(),
@@ -155,6 +187,18 @@ impl<'a> Collector<'a> {
             spill_dir,
             name: name.to_string(),
         }
+    }
+
+    /// Does not count again the buffers this result shares with `input` (string views into
+    /// the same pages, columns passed through), which `input` accounts for; the result takes
+    /// them over when `input` is dropped ([`Intermediate::take_over`]).
+    pub fn sharing(mut self, input: &Intermediate) -> Self {
+        if let Storage::Memory { batches, .. } = &input.storage {
+            for batch in batches {
+                for_new_buffers(&mut self.input_buffers, batch, |_, _| {});
+            }
+        }
+        self
     }
 
     /// Collects every batch of `stream`.
@@ -180,10 +224,20 @@ impl<'a> Collector<'a> {
             return Ok(writer.write(&batch)?);
         }
         let batch = compact(batch, &self.seen_buffers)?;
-        let additional = retained_bytes(&mut self.seen_buffers, &batch);
-        let fits = self.reservation.size() + additional <= self.cap;
+        let (mut additional, mut borrowed) = (0, 0);
+        let input_buffers = &self.input_buffers;
+        for_new_buffers(&mut self.seen_buffers, &batch, |buffer, bytes| {
+            if input_buffers.contains(&buffer) {
+                borrowed += bytes;
+            } else {
+                additional += bytes;
+            }
+        });
+        // The cap is on all the result holds, borrowed or not: it becomes the next input.
+        let fits = self.bytes as usize + additional + borrowed <= self.cap;
         if fits && self.reservation.try_grow(additional).is_ok() {
-            self.bytes += additional as u64;
+            self.bytes += (additional + borrowed) as u64;
+            self.borrowed += borrowed;
             self.batches.push(batch);
             return Ok(());
         }
@@ -208,6 +262,7 @@ impl<'a> Collector<'a> {
         }
         self.reservation.free();
         self.seen_buffers.clear();
+        self.borrowed = 0;
         self.spill = Some((writer, path));
         Ok(())
     }
@@ -226,7 +281,8 @@ impl<'a> Collector<'a> {
                 bytes = self.bytes;
                 storage = Storage::Memory {
                     batches: self.batches,
-                    _reservation: self.reservation,
+                    reservation: self.reservation,
+                    borrowed: self.borrowed,
                 };
             }
         }
@@ -294,27 +350,33 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
-/// Bytes of the buffers of `batch` not yet counted in `seen`: batches that share buffers
-/// (string views into one decoded page, slices of one allocation) are counted once.
-fn retained_bytes(seen: &mut HashSet<usize>, batch: &RecordBatch) -> usize {
-    fn walk(seen: &mut HashSet<usize>, data: &datafusion::arrow::array::ArrayData) -> usize {
-        let mut total = 0;
+/// Calls `f` with the address and capacity of each buffer of `batch` not yet in `seen`, and
+/// adds it: batches that share buffers (string views into one decoded page, slices of one
+/// allocation) are counted once.
+fn for_new_buffers(
+    seen: &mut HashSet<usize>,
+    batch: &RecordBatch,
+    mut f: impl FnMut(usize, usize),
+) {
+    fn walk(
+        seen: &mut HashSet<usize>,
+        data: &datafusion::arrow::array::ArrayData,
+        f: &mut impl FnMut(usize, usize),
+    ) {
         let nulls = data.nulls().map(|n| n.buffer());
         for buffer in data.buffers().iter().chain(nulls) {
-            if seen.insert(buffer.data_ptr().as_ptr() as usize) {
-                total += buffer.capacity();
+            let address = buffer.data_ptr().as_ptr() as usize;
+            if seen.insert(address) {
+                f(address, buffer.capacity());
             }
         }
         for child in data.child_data() {
-            total += walk(seen, child);
+            walk(seen, child, f);
         }
-        total
     }
-    batch
-        .columns()
-        .iter()
-        .map(|c| walk(seen, &c.to_data()))
-        .sum()
+    for column in batch.columns() {
+        walk(seen, &column.to_data(), &mut f);
+    }
 }
 
 /// UTF-8 bytes of the non-NULL values of a string column, and its NULL count.
@@ -393,6 +455,49 @@ mod tests {
         let alone = collect(1 << 20, &[b]).await.0.bytes();
         assert_eq!(result.bytes(), alone);
         assert_eq!(peak as u64, alone);
+    }
+
+    #[tokio::test]
+    async fn buffers_a_result_shares_with_its_input_are_accounted_once() {
+        let (_, pool) = new_pool(1 << 30);
+        let dir = tempfile::tempdir().unwrap();
+        let collector = |name| {
+            Collector::new(
+                batch(&[], 0).schema(),
+                "text",
+                &pool,
+                1 << 30,
+                name,
+                dir.path(),
+            )
+        };
+        let long = "a long enough string to be out of line";
+        let old = batch(&[Some(long), Some("é"), Some(long)], 0);
+        let new = batch(&[Some("another string, long enough to be out of line")], 3);
+        let mut c = collector("input");
+        c.push(old.clone()).unwrap();
+        let input = c.finish().unwrap();
+        let mut c = collector("new");
+        c.push(new.clone()).unwrap();
+        let new_alone = c.finish().unwrap().bytes() as usize;
+        let input_bytes = input.bytes() as usize;
+        assert_eq!(pool.reserved(), input_bytes);
+
+        // A filter kept one old row (sharing all of its batch's buffers) and made one new row.
+        let mut c = collector("result").sharing(&input);
+        c.push(old.slice(0, 1)).unwrap();
+        c.push(new).unwrap();
+        let mut result = c.finish().unwrap();
+        assert_eq!(result.bytes() as usize, input_bytes + new_alone);
+        assert_eq!(pool.reserved(), input_bytes + new_alone);
+        result.take_over(input);
+        assert_eq!(
+            pool.reserved(),
+            input_bytes + new_alone,
+            "the old buffers are still held"
+        );
+        drop(result);
+        assert_eq!(pool.reserved(), 0);
     }
 
     #[tokio::test]
