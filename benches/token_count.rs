@@ -1,8 +1,10 @@
-//! Token counting on one thread: prepcost's counter (the `bpe-openai` crate) against
-//! tiktoken-rs (`encode_ordinary`, what prepcost used before), on the text of the shared
-//! datasets, with cl100k_base and o200k_base. Every row's count must be the same with both;
-//! the rates are tokens per second of CPU on one core, the median of the runs, counters
-//! alternating run by run. Prints a Markdown table.
+//! Token counting on one thread: prepcost's counter (`prepcost::tokenizer`: bpe-openai's
+//! byte-pair encoder behind prepcost's pre-tokenizer, with per-thread scratch space and piece
+//! counts) against tiktoken-rs (`encode_ordinary`) and bpe-openai's own `count`, on the text of
+//! the shared datasets, with cl100k_base and o200k_base. Every row's count must be the same with
+//! all three; the rates are tokens per second of CPU on one core, the median of the runs,
+//! counters alternating run by run (prepcost's per-thread piece counts start empty in the first
+//! run, which is in the min–max). Prints a Markdown table.
 //!
 //! cargo build --release --bench token_count
 //! target/release/deps/token_count-* [DATASETS_DIR] [--runs N]
@@ -15,6 +17,7 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use prepcost::tokenizer::Tokenizer;
 
 /// The datasets: name, path below the datasets folder, text column.
 const DATASETS: [(&str, &str, &str); 4] = [
@@ -35,38 +38,51 @@ fn main() {
             other => root = PathBuf::from(other),
         }
     }
-    let encodings: [(&str, &bpe_openai::Tokenizer, &tiktoken_rs::CoreBPE); 2] = [
+    let load = |name: &str| Tokenizer::load(&name.parse().unwrap()).unwrap().unwrap();
+    let encodings: [(
+        &str,
+        Tokenizer,
+        &bpe_openai::Tokenizer,
+        &tiktoken_rs::CoreBPE,
+    ); 2] = [
         (
             "cl100k_base",
+            load("cl100k_base"),
             bpe_openai::cl100k_base(),
             tiktoken_rs::cl100k_base_singleton(),
         ),
         (
             "o200k_base",
+            load("o200k_base"),
             bpe_openai::o200k_base(),
             tiktoken_rs::o200k_base_singleton(),
         ),
     ];
     println!(
-        "| dataset | encoding | rows | tokens | tiktoken-rs tokens/s | prepcost tokens/s (min–max) | ratio |"
+        "| dataset | encoding | rows | tokens | tiktoken-rs tokens/s | bpe-openai count | prepcost tokens/s (min–max) | × tiktoken-rs | × bpe-openai |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (name, path, column) in DATASETS {
         let texts = read_texts(&root.join(path), column);
-        for (encoding, fast, reference) in encodings {
+        for (encoding, fast, plain, reference) in &encodings {
             let expected: Vec<usize> = texts
                 .iter()
                 .map(|t| reference.encode_ordinary(t).len())
                 .collect();
-            let counted: Vec<usize> = texts.iter().map(|t| fast.count(t.as_str())).collect();
-            let differing = expected
-                .iter()
-                .zip(&counted)
-                .filter(|(a, b)| a != b)
-                .count();
-            assert_eq!(differing, 0, "{name} {encoding}: {differing} rows differ");
+            let count = |t: &String| fast.count(t).unwrap() as usize;
+            for counted in [
+                texts.iter().map(count).collect::<Vec<_>>(),
+                texts.iter().map(|t| plain.count(t.as_str())).collect(),
+            ] {
+                let differing = expected
+                    .iter()
+                    .zip(&counted)
+                    .filter(|(a, b)| a != b)
+                    .count();
+                assert_eq!(differing, 0, "{name} {encoding}: {differing} rows differ");
+            }
             let tokens: usize = expected.iter().sum();
-            let (mut slow_times, mut fast_times) = (Vec::new(), Vec::new());
+            let (mut slow_times, mut plain_times, mut fast_times) = (vec![], vec![], vec![]);
             for _ in 0..runs {
                 slow_times.push(time(|| {
                     texts
@@ -74,19 +90,24 @@ fn main() {
                         .map(|t| reference.encode_ordinary(t).len())
                         .sum()
                 }));
-                fast_times.push(time(|| texts.iter().map(|t| fast.count(t.as_str())).sum()));
+                plain_times.push(time(|| texts.iter().map(|t| plain.count(t.as_str())).sum()));
+                fast_times.push(time(|| texts.iter().map(count).sum()));
             }
             let rate = |seconds: f64| tokens as f64 / seconds;
-            let (slow, fast) = (median(&mut slow_times), median(&mut fast_times));
+            let slow = median(&mut slow_times);
+            let plain = median(&mut plain_times);
+            let fast = median(&mut fast_times);
             let (fastest, slowest) = (fast_times[0], fast_times[fast_times.len() - 1]);
             println!(
-                "| {name} | {encoding} | {} | {tokens} | {:.2} M | {:.2} M ({:.2}–{:.2}) | {:.2}× |",
+                "| {name} | {encoding} | {} | {tokens} | {:.2} M | {:.2} M | {:.2} M ({:.2}–{:.2}) | {:.2}× | {:.2}× |",
                 texts.len(),
                 rate(slow) / 1e6,
+                rate(plain) / 1e6,
                 rate(fast) / 1e6,
                 rate(slowest) / 1e6,
                 rate(fastest) / 1e6,
-                slow / fast
+                slow / fast,
+                plain / fast
             );
         }
     }

@@ -69,6 +69,7 @@ const LEVELS: &[(&str, &[&str])] = &[
         "data: memory and functions",
         &["engine::memory", "engine::udf", "tokenizer"],
     ),
+    ("data: OpenAI's encodings", &["tokenizer::openai"]),
     ("base: object stores", &["storage"]),
     ("base: reports", &["model"]),
     (

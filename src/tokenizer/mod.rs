@@ -1,9 +1,10 @@
 //! Token counting: OpenAI's `cl100k_base` and `o200k_base` encodings, a HuggingFace
 //! `tokenizer.json`, or none — counted over Arrow string arrays.
 //!
-//! OpenAI's encodings are counted with the `bpe-openai` crate (github/rust-gems): the same
-//! pre-tokenization and byte-pair merges as tiktoken, so the same counts, in time linear in the
-//! text and without materialising the tokens; its vocabularies ship inside the binary.
+//! OpenAI's encodings are counted with the byte-pair encoder of the `bpe-openai` crate
+//! (github/rust-gems) behind tiktoken's pre-tokenization ([`openai`]): the same counts as
+//! tiktoken, in time linear in the text and without materialising the tokens; the vocabularies
+//! ship inside the binary.
 //!
 //! Text is encoded as ordinary text: a special-token string inside it (`<|endoftext|>`) is
 //! tokenized like any other text, never as the special token. NULL rows count zero tokens.
@@ -17,6 +18,8 @@ use datafusion::arrow::array::{Array, AsArray, StringArrayType};
 use datafusion::arrow::datatypes::DataType;
 
 use crate::error::{Error, Result};
+
+pub mod openai;
 
 /// The tokenizer a user asked for, before it is loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +68,7 @@ pub struct Tokenizer {
 }
 
 enum Encoder {
-    OpenAi(&'static bpe_openai::Tokenizer),
+    OpenAi(openai::Encoding),
     HuggingFace(Box<tokenizers::Tokenizer>),
 }
 
@@ -82,8 +85,8 @@ impl Tokenizer {
     pub fn load(spec: &TokenizerSpec) -> Result<Option<Self>> {
         let encoder = match spec {
             TokenizerSpec::None => return Ok(None),
-            TokenizerSpec::Cl100kBase => Encoder::OpenAi(bpe_openai::cl100k_base()),
-            TokenizerSpec::O200kBase => Encoder::OpenAi(bpe_openai::o200k_base()),
+            TokenizerSpec::Cl100kBase => Encoder::OpenAi(openai::Encoding::Cl100kBase),
+            TokenizerSpec::O200kBase => Encoder::OpenAi(openai::Encoding::O200kBase),
             TokenizerSpec::HuggingFace(path) => Encoder::HuggingFace(Box::new(load_json(path)?)),
         };
         Ok(Some(Tokenizer {
@@ -101,8 +104,10 @@ impl Tokenizer {
     pub fn count(&self, text: &str) -> Result<u32, String> {
         let tokens = match &self.encoder {
             // A panic on a pathological text would be one row's failure, not the process's.
-            Encoder::OpenAi(bpe) => std::panic::catch_unwind(AssertUnwindSafe(|| bpe.count(text)))
-                .map_err(|payload| crate::error::panic_message(payload.as_ref()))?,
+            Encoder::OpenAi(encoding) => {
+                std::panic::catch_unwind(AssertUnwindSafe(|| encoding.count(text)))
+                    .map_err(|payload| crate::error::panic_message(payload.as_ref()))?
+            }
             Encoder::HuggingFace(tokenizer) => tokenizer
                 .encode_fast(text, false)
                 .map_err(|e| e.to_string())?
