@@ -36,8 +36,19 @@ for line in sys.stdin:
 }
 "$(bench_executable remote_inspect)" --objects 1000 --repeat "${REPEAT:-5}"
 raw=$(bench_executable decode_limit)
-"$venv/bin/python" benches/race.py --binary "$CARGO_TARGET_DIR/release/prepcost" --corpus "$corpus" \
-    --raw "$raw" --repeat "${REPEAT:-3}"
+"$(bench_executable token_count)" "$datasets" --runs "${REPEAT:-3}"
+# The race at 1 M and 4 M rows (the same recipe, four times the rows), then how each figure grew.
+corpus4m="$cache/bench_4m"
+if [ ! -f "$corpus4m.truth.json" ]; then
+    "$venv/bin/python" "$datasets/make_bench_corpus.py" --source "$datasets/text/en_prose.parquet" \
+        --rows 4000000 --exact-frac 0.10 --near-frac 0.10 --edit-rate 0.05 --seed 42 --out "$corpus4m" >&2
+fi
+for c in "$corpus" "$corpus4m"; do
+    "$venv/bin/python" benches/race.py --binary "$CARGO_TARGET_DIR/release/prepcost" --corpus "$c" \
+        --raw "$raw" --repeat "${REPEAT:-3}" --save "$cache/race_$(basename "$c").json"
+done
+"$venv/bin/python" benches/race.py --scale "$cache/race_bench_1m.json" "$cache/race_bench_4m.json"
+"$(bench_executable instrumentation)" "$corpus" --repeat "${REPEAT:-15}"
 "$venv/bin/python" benches/loader_throughput.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --raw "$raw" --data "$corpus" --repeat "${REPEAT:-7}"
 recall="$cache/bench_200k_e02"

@@ -153,6 +153,8 @@ pub struct Collector<'a> {
     input_buffers: HashSet<usize>,
     /// Bytes of `input_buffers` this result holds.
     borrowed: usize,
+    /// Bytes the string views of the result point at.
+    view_bytes: usize,
     batches: Vec<RecordBatch>,
     bytes: u64,
     stats: TextStats,
@@ -180,6 +182,7 @@ impl<'a> Collector<'a> {
             seen_buffers: HashSet::new(),
             input_buffers: HashSet::new(),
             borrowed: 0,
+            view_bytes: 0,
             batches: Vec::new(),
             bytes: 0,
             stats: TextStats::default(),
@@ -223,7 +226,7 @@ impl<'a> Collector<'a> {
         if let Some((writer, _)) = &mut self.spill {
             return Ok(writer.write(&batch)?);
         }
-        let batch = compact(batch, &self.seen_buffers)?;
+        let batch = compact(batch, &self.seen_buffers, &self.input_buffers)?;
         let (mut additional, mut borrowed) = (0, 0);
         let input_buffers = &self.input_buffers;
         for_new_buffers(&mut self.seen_buffers, &batch, |buffer, bytes| {
@@ -233,6 +236,12 @@ impl<'a> Collector<'a> {
                 additional += bytes;
             }
         });
+        self.view_bytes += batch
+            .columns()
+            .iter()
+            .filter_map(|c| c.as_string_view_opt())
+            .map(|views| views.total_buffer_bytes_used())
+            .sum::<usize>();
         // The cap is on all the result holds, borrowed or not: it becomes the next input.
         let fits = self.bytes as usize + additional + borrowed <= self.cap;
         if fits && self.reservation.try_grow(additional).is_ok() {
@@ -267,8 +276,38 @@ impl<'a> Collector<'a> {
         Ok(())
     }
 
+    /// Copies the text of a result that keeps far more of its input's buffers alive than it
+    /// shows (a filter kept few rows of every page) into buffers of its own, so that dropping
+    /// the input frees them; batch by batch, each buffer looked alone, this cannot be seen.
+    fn release_sparse_borrowing(&mut self) -> Result<()> {
+        if self.borrowed <= 2 * self.view_bytes + (1 << 20) {
+            return Ok(());
+        }
+        let (mut seen, mut additional, mut borrowed) = (HashSet::new(), 0, 0);
+        let mut batches = Vec::with_capacity(self.batches.len());
+        for batch in std::mem::take(&mut self.batches) {
+            let batch = gc_views(batch, |_| true)?;
+            for_new_buffers(&mut seen, &batch, |buffer, bytes| {
+                if self.input_buffers.contains(&buffer) {
+                    borrowed += bytes;
+                } else {
+                    additional += bytes;
+                }
+            });
+            batches.push(batch);
+        }
+        self.reservation.resize(additional);
+        (self.batches, self.seen_buffers) = (batches, seen);
+        self.borrowed = borrowed;
+        self.bytes = (additional + borrowed) as u64;
+        Ok(())
+    }
+
     /// The collected result.
-    pub fn finish(self) -> Result<Intermediate> {
+    pub fn finish(mut self) -> Result<Intermediate> {
+        if self.spill.is_none() {
+            self.release_sparse_borrowing()?;
+        }
         let storage;
         let bytes;
         match self.spill {
@@ -297,8 +336,13 @@ impl<'a> Collector<'a> {
 
 /// Copies a string view column into fresh buffers when keeping it would retain much more new
 /// data than it shows — typically after a filter kept few rows of a decoded page. Buffers the
-/// result already holds (`seen`) cost nothing more and are shared as they are.
-fn compact(batch: RecordBatch, seen: &HashSet<usize>) -> Result<RecordBatch> {
+/// result already holds (`seen`) or shares with its input (`shared`: the batches of the input
+/// together show them whole) cost nothing more and are kept as they are.
+fn compact(
+    batch: RecordBatch,
+    seen: &HashSet<usize>,
+    shared: &HashSet<usize>,
+) -> Result<RecordBatch> {
     let sparse = |a: &ArrayRef| {
         let Some(views) = a.as_string_view_opt() else {
             return false;
@@ -306,23 +350,27 @@ fn compact(batch: RecordBatch, seen: &HashSet<usize>) -> Result<RecordBatch> {
         let new: usize = views
             .data_buffers()
             .iter()
-            .filter(|b| !seen.contains(&(b.data_ptr().as_ptr() as usize)))
-            .map(|b| b.capacity())
+            .map(|b| b.data_ptr().as_ptr() as usize)
+            .zip(views.data_buffers())
+            .filter(|(address, _)| !seen.contains(address) && !shared.contains(address))
+            .map(|(_, b)| b.capacity())
             .sum();
         new > 2 * views.total_buffer_bytes_used() + (64 << 10)
     };
-    if !batch.columns().iter().any(sparse) {
+    gc_views(batch, sparse)
+}
+
+/// `batch` with the string view columns `which` picks copied into buffers of their own.
+fn gc_views(batch: RecordBatch, which: impl Fn(&ArrayRef) -> bool) -> Result<RecordBatch> {
+    if !batch.columns().iter().any(&which) {
         return Ok(batch);
     }
     let columns = batch
         .columns()
         .iter()
-        .map(|c| {
-            if sparse(c) {
-                Arc::new(c.as_string_view().gc()) as ArrayRef
-            } else {
-                Arc::clone(c)
-            }
+        .map(|c| match c.as_string_view_opt() {
+            Some(views) if which(c) => Arc::new(views.gc()) as ArrayRef,
+            _ => Arc::clone(c),
         })
         .collect();
     Ok(RecordBatch::try_new(batch.schema(), columns)?)
@@ -498,6 +546,25 @@ mod tests {
         );
         drop(result);
         assert_eq!(pool.reserved(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_result_keeping_few_rows_of_its_inputs_pages_copies_them() {
+        let (_, pool) = new_pool(1 << 30);
+        let dir = tempfile::tempdir().unwrap();
+        let long = "x".repeat(4 << 20);
+        let kept = "a row of more than twelve bytes";
+        let old = batch(&[Some(&long), Some(kept)], 0);
+        let mut c = Collector::new(old.schema(), "text", &pool, 1 << 30, "in", dir.path());
+        c.push(old.clone()).unwrap();
+        let input = c.finish().unwrap();
+        let mut c =
+            Collector::new(old.schema(), "text", &pool, 1 << 30, "out", dir.path()).sharing(&input);
+        c.push(old.slice(1, 1)).unwrap();
+        let mut result = c.finish().unwrap();
+        assert!(result.bytes() < 64 << 10, "{} bytes", result.bytes());
+        result.take_over(input);
+        assert_eq!(pool.reserved() as u64, result.bytes());
     }
 
     #[tokio::test]
