@@ -13,7 +13,6 @@ use std::sync::LazyLock;
 
 use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input};
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// The two encodings, by their index in the per-thread state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +46,15 @@ static SPLITTERS: LazyLock<[Regex; 2]> = LazyLock::new(|| {
     [splitter(CL100K_PIECES), splitter(O200K_PIECES)]
 });
 
+/// Counts of pieces by their bytes (foldhash: fast on keys of a few bytes).
+type PieceCounts = HashMap<Box<[u8]>, u32, foldhash::fast::FixedState>;
+
 /// What a thread keeps between texts, per encoding: the regex's scratch space and the counts
 /// of the pieces it has met.
 #[derive(Default)]
 struct ThreadState {
     caches: [Option<Cache>; 2],
-    memo: [HashMap<Box<[u8]>, u32, Xxh3DefaultBuilder>; 2],
+    memo: [PieceCounts; 2],
 }
 
 thread_local! {
@@ -102,7 +104,7 @@ fn next_piece(splitter: &Regex, cache: &mut Cache, text: &str, start: usize) -> 
 /// Tokens of one piece, remembered when it is short.
 fn piece_tokens(
     bpe: &bpe_openai::byte_pair_encoding::BytePairEncoding,
-    memo: &mut HashMap<Box<[u8]>, u32, Xxh3DefaultBuilder>,
+    memo: &mut PieceCounts,
     piece: &[u8],
 ) -> usize {
     if piece.len() > MEMO_PIECE_BYTES {
