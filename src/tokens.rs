@@ -151,11 +151,18 @@ async fn collect(
     let mut counts = Vec::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let column = batch.column(batch.num_columns() - 2);
+        let column = batch
+            .column_by_name(ROW_TOKENS)
+            .expect("counted batches have counts");
         counts.extend_from_slice(column.as_primitive::<UInt32Type>().values());
         collector.push(batch)?;
     }
     Ok((collector.finish()?, counts))
+}
+
+/// True for the hidden columns a counted result carries.
+fn is_count_column(name: &str) -> bool {
+    name == ROW_TOKENS || name == ROW_TOKENS_TEXT_HASH
 }
 
 /// `schema` without earlier counts, and with the hidden count columns last.
@@ -163,7 +170,7 @@ fn counted_schema(schema: &Schema) -> SchemaRef {
     let mut fields: Vec<Field> = schema
         .fields()
         .iter()
-        .filter(|f| f.name() != ROW_TOKENS && f.name() != ROW_TOKENS_TEXT_HASH)
+        .filter(|f| !is_count_column(f.name()))
         .map(|f| f.as_ref().clone())
         .collect();
     fields.push(Field::new(ROW_TOKENS, DataType::UInt32, false));
@@ -208,7 +215,7 @@ fn annotate(
         .fields()
         .iter()
         .zip(batch.columns())
-        .filter(|(f, _)| f.name() != ROW_TOKENS && f.name() != ROW_TOKENS_TEXT_HASH)
+        .filter(|(f, _)| !is_count_column(f.name()))
         .map(|(_, c)| Arc::clone(c))
         .collect();
     columns.push(Arc::new(UInt32Array::from(counts)));

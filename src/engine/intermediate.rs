@@ -227,15 +227,7 @@ impl<'a> Collector<'a> {
             return Ok(writer.write(&batch)?);
         }
         let batch = compact(batch, &self.seen_buffers, &self.input_buffers)?;
-        let (mut additional, mut borrowed) = (0, 0);
-        let input_buffers = &self.input_buffers;
-        for_new_buffers(&mut self.seen_buffers, &batch, |buffer, bytes| {
-            if input_buffers.contains(&buffer) {
-                borrowed += bytes;
-            } else {
-                additional += bytes;
-            }
-        });
+        let (additional, borrowed) = new_bytes(&mut self.seen_buffers, &self.input_buffers, &batch);
         self.view_bytes += batch
             .columns()
             .iter()
@@ -287,13 +279,8 @@ impl<'a> Collector<'a> {
         let mut batches = Vec::with_capacity(self.batches.len());
         for batch in std::mem::take(&mut self.batches) {
             let batch = gc_views(batch, |_| true)?;
-            for_new_buffers(&mut seen, &batch, |buffer, bytes| {
-                if self.input_buffers.contains(&buffer) {
-                    borrowed += bytes;
-                } else {
-                    additional += bytes;
-                }
-            });
+            let (own, shared) = new_bytes(&mut seen, &self.input_buffers, &batch);
+            (additional, borrowed) = (additional + own, borrowed + shared);
             batches.push(batch);
         }
         self.reservation.resize(additional);
@@ -350,10 +337,11 @@ fn compact(
         let new: usize = views
             .data_buffers()
             .iter()
-            .map(|b| b.data_ptr().as_ptr() as usize)
-            .zip(views.data_buffers())
-            .filter(|(address, _)| !seen.contains(address) && !shared.contains(address))
-            .map(|(_, b)| b.capacity())
+            .filter(|b| {
+                let address = b.data_ptr().as_ptr() as usize;
+                !seen.contains(&address) && !shared.contains(&address)
+            })
+            .map(|b| b.capacity())
             .sum();
         new > 2 * views.total_buffer_bytes_used() + (64 << 10)
     };
@@ -396,6 +384,24 @@ fn sanitize(name: &str) -> String {
     name.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
+}
+
+/// Bytes of the buffers of `batch` not yet in `seen` (added to it): its own, and those `input`
+/// holds.
+fn new_bytes(
+    seen: &mut HashSet<usize>,
+    input: &HashSet<usize>,
+    batch: &RecordBatch,
+) -> (usize, usize) {
+    let (mut own, mut shared) = (0, 0);
+    for_new_buffers(seen, batch, |buffer, bytes| {
+        if input.contains(&buffer) {
+            shared += bytes;
+        } else {
+            own += bytes;
+        }
+    });
+    (own, shared)
 }
 
 /// Calls `f` with the address and capacity of each buffer of `batch` not yet in `seen`, and
