@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     init_tracing();
+    return_large_blocks_to_the_kernel();
     std::panic::set_hook(Box::new(|info| {
         tracing::debug!("panic: {info}");
         if let Ok(mut last) = LAST_PANIC.lock() {
@@ -59,6 +60,19 @@ fn main() -> ExitCode {
             );
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// Has glibc map every block of 128 KiB or more on its own and unmap it when freed. By default
+/// glibc raises that threshold each time such a block is freed, after which decoded pages and
+/// string buffers come from its heaps and stay there once freed: a stage that drops its input
+/// and copies what it keeps grew the process by the input's size again (pipeline only on the
+/// 1M-row bench corpus: 560 MB peak RSS with the default, 470 MB with this).
+fn return_large_blocks_to_the_kernel() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tuning parameter; it is called before any other thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 << 10);
     }
 }
 

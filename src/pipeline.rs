@@ -77,10 +77,16 @@ pub async fn run(
         let meter = Meter::start(session);
         let (mut next, near_dedup) =
             run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
+        let input_stats = current.stats();
+        // Part of the stage: it may copy what the result keeps of its input's pages.
+        next.take_over(current).map_err(|e| Error::Stage {
+            stage: stage.name().to_string(),
+            origin: stage.origin(),
+            message: describe(&e),
+        })?;
         let step = meter.finish(&next);
-        let mut report = stage_report(stage.as_ref(), current.stats(), next.stats(), &step);
+        let mut report = stage_report(stage.as_ref(), input_stats, next.stats(), &step);
         report.near_dedup = near_dedup;
-        next.take_over(current);
         current = match &mut tokens {
             Some((counter, previous)) => {
                 let (counted, out) = counter

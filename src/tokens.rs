@@ -93,7 +93,7 @@ impl TokenCounter {
             .await
             .map_err(|e| fail(describe(&e)))?;
         // Only now: a spilled result's file is deleted when it is dropped.
-        counted.take_over(result);
+        counted.take_over(result).map_err(|e| fail(describe(&e)))?;
         self.texts_tokenized += tokenized.load(Ordering::Relaxed);
         self.wall_seconds += started.elapsed().as_secs_f64();
         self.cpu_seconds += resources::cpu_time()

@@ -1,11 +1,13 @@
 //! A step's materialised result: record batches held in memory under the memory budget, and
 //! spilled to a local Parquet file beyond it, with the figures the report needs.
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+use datafusion::arrow::array::ByteView;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArrayType};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::TableProvider;
@@ -18,6 +20,7 @@ use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures::StreamExt;
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use tempfile::TempPath;
 
 /// The column every intermediate carries: the row's position in the source (files in lexical
@@ -87,15 +90,17 @@ impl Intermediate {
     }
 
     /// Drops `input`, the result this one was collected against ([`Collector::sharing`]),
-    /// taking over the pool's account of the buffers they share, which stay held.
-    pub fn take_over(&mut self, input: Intermediate) {
+    /// taking over the pool's account of the buffers they share, which stay held. Then, if
+    /// much of the text those buffers hold is no longer shown by any row (rows a filter
+    /// dropped, values a rewrite replaced), copies what is shown into buffers of its own.
+    pub fn take_over(&mut self, input: Intermediate) -> Result<()> {
         let Storage::Memory {
             reservation,
             borrowed,
             ..
         } = &mut self.storage
         else {
-            return;
+            return Ok(());
         };
         if let Storage::Memory {
             reservation: theirs,
@@ -107,6 +112,40 @@ impl Intermediate {
             reservation.grow(moved);
         }
         *borrowed = 0;
+        drop(input);
+        self.release_dead_text()
+    }
+
+    /// Copies the string view columns into fresh buffers when more than an eighth of the
+    /// bytes their buffers hold is shown by no row — batch by batch, in parallel, so the old
+    /// buffers are freed as it goes. Reading the input's pages in place is what keeps a stage
+    /// fast; keeping them once the input is gone would hold every dropped or rewritten text.
+    fn release_dead_text(&mut self) -> Result<()> {
+        let Storage::Memory {
+            batches,
+            reservation,
+            ..
+        } = &mut self.storage
+        else {
+            return Ok(());
+        };
+        let (held, shown) = view_buffer_use(batches);
+        if held - shown <= held / 8 + (1 << 20) {
+            return Ok(());
+        }
+        *batches = std::mem::take(batches)
+            .into_par_iter()
+            .map(|batch| gc_views(batch, |_| true))
+            .collect::<Result<_>>()?;
+        let mut seen = HashSet::new();
+        let no_input = HashSet::new();
+        let bytes: usize = batches
+            .iter()
+            .map(|batch| new_bytes(&mut seen, &no_input, batch).0)
+            .sum();
+        reservation.resize(bytes);
+        self.bytes = bytes as u64;
+        Ok(())
     }
 
     /// The result as a table, split into `partitions` for parallel reading.
@@ -153,8 +192,6 @@ pub struct Collector<'a> {
     input_buffers: HashSet<usize>,
     /// Bytes of `input_buffers` this result holds.
     borrowed: usize,
-    /// Bytes the string views of the result point at.
-    view_bytes: usize,
     batches: Vec<RecordBatch>,
     bytes: u64,
     stats: TextStats,
@@ -182,7 +219,6 @@ impl<'a> Collector<'a> {
             seen_buffers: HashSet::new(),
             input_buffers: HashSet::new(),
             borrowed: 0,
-            view_bytes: 0,
             batches: Vec::new(),
             bytes: 0,
             stats: TextStats::default(),
@@ -228,12 +264,6 @@ impl<'a> Collector<'a> {
         }
         let batch = compact(batch, &self.seen_buffers, &self.input_buffers)?;
         let (additional, borrowed) = new_bytes(&mut self.seen_buffers, &self.input_buffers, &batch);
-        self.view_bytes += batch
-            .columns()
-            .iter()
-            .filter_map(|c| c.as_string_view_opt())
-            .map(|views| views.total_buffer_bytes_used())
-            .sum::<usize>();
         // The cap is on all the result holds, borrowed or not: it becomes the next input.
         let fits = self.bytes as usize + additional + borrowed <= self.cap;
         if fits && self.reservation.try_grow(additional).is_ok() {
@@ -268,33 +298,8 @@ impl<'a> Collector<'a> {
         Ok(())
     }
 
-    /// Copies the text of a result that keeps far more of its input's buffers alive than it
-    /// shows (a filter kept few rows of every page) into buffers of its own, so that dropping
-    /// the input frees them; batch by batch, each buffer looked alone, this cannot be seen.
-    fn release_sparse_borrowing(&mut self) -> Result<()> {
-        if self.borrowed <= 2 * self.view_bytes + (1 << 20) {
-            return Ok(());
-        }
-        let (mut seen, mut additional, mut borrowed) = (HashSet::new(), 0, 0);
-        let mut batches = Vec::with_capacity(self.batches.len());
-        for batch in std::mem::take(&mut self.batches) {
-            let batch = gc_views(batch, |_| true)?;
-            let (own, shared) = new_bytes(&mut seen, &self.input_buffers, &batch);
-            (additional, borrowed) = (additional + own, borrowed + shared);
-            batches.push(batch);
-        }
-        self.reservation.resize(additional);
-        (self.batches, self.seen_buffers) = (batches, seen);
-        self.borrowed = borrowed;
-        self.bytes = (additional + borrowed) as u64;
-        Ok(())
-    }
-
     /// The collected result.
-    pub fn finish(mut self) -> Result<Intermediate> {
-        if self.spill.is_none() {
-            self.release_sparse_borrowing()?;
-        }
+    pub fn finish(self) -> Result<Intermediate> {
         let storage;
         let bytes;
         match self.spill {
@@ -377,6 +382,36 @@ fn without_views(schema: &SchemaRef) -> datafusion::arrow::datatypes::Schema {
         })
         .collect();
     Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+/// Bytes held by the distinct data buffers of the string view columns of `batches`, and bytes
+/// of those buffers that some row's value is (values of 12 bytes or less live in the view).
+fn view_buffer_use(batches: &[RecordBatch]) -> (usize, usize) {
+    let mut shown: HashMap<usize, usize> = HashMap::new();
+    let mut held = 0;
+    for views in batches
+        .iter()
+        .flat_map(|b| b.columns())
+        .filter_map(|c| c.as_string_view_opt())
+    {
+        let buffers = views.data_buffers();
+        for buffer in buffers {
+            if let Entry::Vacant(entry) = shown.entry(buffer.data_ptr().as_ptr() as usize) {
+                entry.insert(0);
+                held += buffer.capacity();
+            }
+        }
+        for (i, view) in views.views().iter().enumerate() {
+            let view = ByteView::from(*view);
+            if view.length > 12 && views.is_valid(i) {
+                let buffer = &buffers[view.buffer_index as usize];
+                *shown
+                    .entry(buffer.data_ptr().as_ptr() as usize)
+                    .or_default() += view.length as usize;
+            }
+        }
+    }
+    (held, shown.values().sum::<usize>().min(held))
 }
 
 /// A name usable in a file name.
@@ -544,7 +579,7 @@ mod tests {
         let mut result = c.finish().unwrap();
         assert_eq!(result.bytes() as usize, input_bytes + new_alone);
         assert_eq!(pool.reserved(), input_bytes + new_alone);
-        result.take_over(input);
+        result.take_over(input).unwrap();
         assert_eq!(
             pool.reserved(),
             input_bytes + new_alone,
@@ -568,9 +603,40 @@ mod tests {
             Collector::new(old.schema(), "text", &pool, 1 << 30, "out", dir.path()).sharing(&input);
         c.push(old.slice(1, 1)).unwrap();
         let mut result = c.finish().unwrap();
+        result.take_over(input).unwrap();
         assert!(result.bytes() < 64 << 10, "{} bytes", result.bytes());
-        result.take_over(input);
         assert_eq!(pool.reserved() as u64, result.bytes());
+    }
+
+    #[tokio::test]
+    async fn a_result_showing_most_of_its_inputs_text_keeps_the_pages() {
+        let (_, pool) = new_pool(1 << 30);
+        let dir = tempfile::tempdir().unwrap();
+        let rows: Vec<String> = (0..16).map(|i| format!("{i:x}").repeat(1 << 20)).collect();
+        let old = batch(
+            &rows.iter().map(|r| Some(r.as_str())).collect::<Vec<_>>(),
+            0,
+        );
+        let page = |b: &RecordBatch| b.column(0).as_string_view().data_buffers()[0].as_ptr();
+        let collect = |keep: usize, input: &Intermediate| {
+            let mut c = Collector::new(old.schema(), "text", &pool, 1 << 30, "out", dir.path())
+                .sharing(input);
+            c.push(old.slice(0, keep)).unwrap();
+            c.finish().unwrap()
+        };
+        // 1 MiB of 16 shown by no row is kept, 8 MiB are not.
+        for (keep, copied) in [(15, false), (8, true)] {
+            let mut c = Collector::new(old.schema(), "text", &pool, 1 << 30, "in", dir.path());
+            c.push(old.clone()).unwrap();
+            let input = c.finish().unwrap();
+            let mut result = collect(keep, &input);
+            result.take_over(input).unwrap();
+            let Storage::Memory { batches, .. } = &result.storage else {
+                panic!("spilled")
+            };
+            assert_eq!(page(&batches[0]) != page(&old), copied, "{keep} of 16 kept");
+            assert_eq!(pool.reserved() as u64, result.bytes());
+        }
     }
 
     #[tokio::test]

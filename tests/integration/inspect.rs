@@ -299,7 +299,10 @@ fn bad_inspect_arguments_are_one_line() {
 
 #[test]
 fn the_what_if_measures_every_layout_and_recommends_one() {
-    let report = inspect_json(&[&repo_str("sample-data/fortunes_zh.parquet"), "--what-if"]);
+    // Any decode speed is fast enough: which layouts meet a speed depends on the machine's load.
+    let source = repo_str("sample-data/fortunes_zh.parquet");
+    let args = [source.as_str(), "--what-if", "--min-decode-mb-per-s=0"];
+    let report = inspect_json(&args);
     let layouts = report["what_if"].as_array().unwrap();
     let codecs: Vec<&str> = layouts
         .iter()
@@ -346,9 +349,9 @@ fn the_what_if_measures_every_layout_and_recommends_one() {
     assert!(bytes("none") > bytes("zstd(19)"));
     // The recommendation is the smallest layout that decodes fast enough.
     let recommended = &report["recommendation"];
+    assert!(layouts.iter().all(|l| l["fast_enough"] == true));
     let best = layouts
         .iter()
-        .filter(|l| l["fast_enough"] == true)
         .map(|l| l["bytes"].as_u64().unwrap())
         .min()
         .unwrap();
@@ -360,7 +363,7 @@ fn the_what_if_measures_every_layout_and_recommends_one() {
     assert_eq!(recommended["sample"]["rows"], report["totals"]["rows"]);
 
     // The same sample every run.
-    let again = inspect_json(&[&repo_str("sample-data/fortunes_zh.parquet"), "--what-if"]);
+    let again = inspect_json(&args);
     let sizes = |r: &Value| -> Vec<u64> {
         r["what_if"]
             .as_array()
