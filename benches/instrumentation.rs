@@ -121,7 +121,7 @@ async fn instrumented(session: &Session, input: &[RecordBatch]) -> (f64, u64) {
     let input = collector.finish().expect("input");
     let quiet = Progress::new(true);
     let started = Instant::now();
-    let (result, _) = prepcost::pipeline::run(session, &stages, input, "text", &quiet, None)
+    let (result, _) = prepcost::pipeline::run(session, &stages, input, "text", &quiet, None, None)
         .await
         .expect("pipeline");
     (started.elapsed().as_secs_f64(), result.stats().rows)

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::source::SampleBy;
+
 use crate::config::{InspectRequest, LoaderRequest, PriceFlags, ProfileRequest};
 use crate::render::Format;
 use crate::source::OnError;
@@ -256,6 +258,27 @@ pub struct ProfileArgs {
     /// path to a HuggingFace tokenizer.json, or none [default: cl100k_base].
     #[arg(long, value_name = "NAME")]
     pub tokenizer: Option<String>,
+
+    /// Runs on this fraction of the dataset (0 < FRACTION ≤ 1) and projects every figure to
+    /// the whole of it, each with a 95% interval.
+    #[arg(long, value_name = "FRACTION")]
+    pub sample: Option<String>,
+
+    /// What the sample draws: row groups (reads only those) or texts (every copy of a text
+    /// together; reads every row group) [default: row-group].
+    #[arg(long, value_name = "HOW", requires = "sample")]
+    pub sample_by: Option<SampleByArg>,
+
+    /// Seed of the sample [default: 0].
+    #[arg(long, value_name = "N", requires = "sample")]
+    pub seed: Option<u64>,
+}
+
+/// `--sample-by`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SampleByArg {
+    RowGroup,
+    Content,
 }
 
 /// Where the data is kept: the store's settings and prices. Shared by every command.
@@ -354,6 +377,12 @@ impl From<ProfileArgs> for ProfileRequest {
             prices: args.store.prices(args.usd_per_vcpu_hour),
             storage_options: args.store.storage_options,
             tokenizer: args.tokenizer,
+            sample: args.sample,
+            sample_by: args.sample_by.map(|by| match by {
+                SampleByArg::RowGroup => SampleBy::RowGroup,
+                SampleByArg::Content => SampleBy::Content,
+            }),
+            seed: args.seed,
         }
     }
 }

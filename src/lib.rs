@@ -6,6 +6,7 @@ pub mod config;
 pub mod cost;
 pub mod engine;
 pub mod error;
+pub mod estimate;
 pub mod layout;
 pub mod loader;
 pub mod model;

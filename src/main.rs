@@ -86,9 +86,15 @@ fn parse() -> Result<Cli, ExitCode> {
         }
         Err(e) => {
             let rendered = e.to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("prepcost: error: {first} (see prepcost --help)");
+            // "the following required arguments were not provided:" names them below.
+            let named = match first.ends_with(':') {
+                true => format!("{first} {}", lines.next().unwrap_or_default()),
+                false => first.to_string(),
+            };
+            eprintln!("prepcost: error: {named} (see prepcost --help)");
             Err(ExitCode::from(EXIT_ERROR))
         }
     }

@@ -10,6 +10,7 @@ use datafusion::error::DataFusionError;
 use crate::engine::memory::PeakMemoryPool;
 use crate::engine::{INPUT_TABLE, Intermediate, SOURCE_ROW, Session, TextStats};
 use crate::error::{Error, Result, describe, is_out_of_memory};
+use crate::estimate::Tallier;
 use crate::model::near_dedup::NearDedupReport;
 use crate::model::profile::{StageReport, StepReport};
 use crate::model::tokens::TokenStats;
@@ -61,7 +62,8 @@ impl Meter {
 
 /// Runs `stages` in order over `input`; returns the last result and one report per stage.
 /// Each stage is announced on `progress` as it starts. With `tokens` (a counter and the
-/// input's tokens), each stage's result is counted after the stage is measured.
+/// input's tokens), each stage's result is counted after the stage is measured; with a
+/// `tallier` (a sampled run), it is then tallied per sampling unit.
 pub async fn run(
     session: &Session,
     stages: &[Box<dyn Stage>],
@@ -69,6 +71,7 @@ pub async fn run(
     text_column: &str,
     progress: &Progress,
     mut tokens: Option<(&mut TokenCounter, TokenStats)>,
+    mut tallier: Option<&mut Tallier>,
 ) -> Result<(Intermediate, Vec<StageReport>)> {
     let mut current = input;
     let mut reports = Vec::with_capacity(stages.len());
@@ -99,6 +102,9 @@ pub async fn run(
             }
             None => next,
         };
+        if let Some(tallier) = &mut tallier {
+            tallier.add(session, &current, text_column).await?;
+        }
         reports.push(report);
     }
     Ok((current, reports))
@@ -198,6 +204,7 @@ fn stage_report(
         text_mb_per_second: ratio(input.text_bytes as f64 / 1e6, step.wall_seconds),
         tokens_out: None,
         tokens_removed: None,
+        projected: None,
         requests: step.requests.clone(),
         near_dedup: None,
     }

@@ -8,6 +8,7 @@ use crate::config::ProfileConfig;
 use crate::cost::profile_cost;
 use crate::engine::{Intermediate, Session, TextStats};
 use crate::error::Result;
+use crate::estimate::{self, SampleRun, Tallier};
 use crate::model::SCHEMA_VERSION;
 use crate::model::profile::{
     OutputReport, ProfileReport, RunReport, SourceReport, StageReport, StepReport, StorageReport,
@@ -16,6 +17,7 @@ use crate::model::profile::{
 use crate::model::tokens::TokenStats;
 use crate::pipeline::{self, Meter};
 use crate::source::Dataset;
+use crate::source::SamplePlan;
 use crate::source::scan::scan;
 use crate::stages::{self, Stage};
 use crate::storage::instrumented::RequestCounter;
@@ -41,12 +43,12 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     session.register_store(&location);
     let source = Source::open(location, &session, config).await?;
 
-    progress.step(&format!(
-        "scanning {} ({} rows)",
-        config.source.uri, source.storage.rows
-    ));
+    let plan = config
+        .sample
+        .map(|spec| SamplePlan::new(spec, source.storage.row_groups as usize));
+    progress.step(&scan_message(config, &source, plan.as_ref()));
     let meter = Meter::start(&session);
-    let scanned = scan(&session, &source.dataset, &config.source).await?;
+    let (scanned, units) = scan(&session, &source.dataset, &config.source, plan.as_ref()).await?;
     let scan_step = meter.finish(&scanned);
     let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
@@ -60,6 +62,10 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         }
         None => (scanned, None),
     };
+    let mut tallier = units.map(Tallier::new);
+    if let Some(tallier) = &mut tallier {
+        tallier.add(&session, &scanned, text_column).await?;
+    }
     let (result, stage_reports) = pipeline::run(
         &session,
         &stages,
@@ -67,6 +73,7 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         text_column,
         progress,
         tokens.as_mut().zip(source_tokens),
+        tallier.as_mut(),
     )
     .await?;
     let tokens = tokens
@@ -88,7 +95,36 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         totals,
         source_stats,
     };
-    Ok(report(config, &session, source, steps))
+    let sample = plan.zip(tallier).map(|(plan, tallier)| {
+        let bytes = (source.bytes_of(&plan.row_groups), source.bytes_of_all());
+        SampleRun::new(plan, tallier, bytes, source.storage.rows)
+    });
+    let mut report = report(config, &session, source, steps);
+    if let Some(sample) = sample {
+        let projection = estimate::project(&sample, &report);
+        for (stage, projected) in report.stages.iter_mut().zip(projection.stages) {
+            stage.projected = Some(projected);
+        }
+        report.sample = Some(projection.sample);
+        report.projected = Some(projection.projected);
+    }
+    Ok(report)
+}
+
+/// What the scan step says it reads.
+fn scan_message(config: &ProfileConfig, source: &Source, plan: Option<&SamplePlan>) -> String {
+    let uri = &config.source.uri;
+    let rows = source.storage.rows;
+    match plan {
+        None => format!("scanning {uri} ({rows} rows)"),
+        Some(plan) => format!(
+            "scanning a {} sample of {uri} by {}: {} of {} row groups, {rows} rows",
+            plan.spec.fraction,
+            plan.mode.name(),
+            plan.row_groups.len(),
+            source.storage.row_groups
+        ),
+    }
 }
 
 /// The source of the run: its files and footers, its storage figures, and its store.
@@ -119,6 +155,28 @@ impl Source {
             provider,
             display,
         })
+    }
+}
+
+impl Source {
+    /// Bytes on storage of the row groups `row_groups` (indexes over all files, in source
+    /// order), from the footers.
+    fn bytes_of(&self, row_groups: &[usize]) -> u64 {
+        let sizes = self.row_group_bytes();
+        row_groups.iter().filter_map(|&i| sizes.get(i)).sum()
+    }
+
+    fn bytes_of_all(&self) -> u64 {
+        self.row_group_bytes().iter().sum()
+    }
+
+    fn row_group_bytes(&self) -> Vec<u64> {
+        self.dataset
+            .files
+            .iter()
+            .flat_map(|f| f.metadata.row_groups())
+            .map(|rg| u64::try_from(rg.compressed_size()).unwrap_or(0))
+            .collect()
     }
 }
 
@@ -180,6 +238,8 @@ fn report(
             threads: session.threads,
             engine: "datafusion (local)",
         },
+        sample: None,
+        projected: None,
     }
 }
 

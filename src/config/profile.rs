@@ -9,7 +9,7 @@ use super::pricing::{PriceFlags, pricing};
 use crate::engine::memory::default_limit;
 use crate::error::{Error, Result};
 use crate::model::pricing::Pricing;
-use crate::source::{DEFAULT_TEXT_COLUMN, SourceSpec};
+use crate::source::{DEFAULT_TEXT_COLUMN, SampleBy, SampleSpec, SourceSpec};
 use crate::stages::spec::{MINHASH, StageBody, StageSpec};
 use crate::storage::StorageOptions;
 use crate::tokenizer::TokenizerSpec;
@@ -30,6 +30,10 @@ pub struct ProfileRequest {
     pub prices: PriceFlags,
     pub storage_options: Vec<(String, String)>,
     pub tokenizer: Option<String>,
+    /// `--sample`: the fraction as given.
+    pub sample: Option<String>,
+    pub sample_by: Option<SampleBy>,
+    pub seed: Option<u64>,
 }
 
 /// A fully resolved `profile` run.
@@ -43,6 +47,8 @@ pub struct ProfileConfig {
     pub storage_options: StorageOptions,
     /// Counts the tokens of the source and of every stage's result.
     pub tokenizer: TokenizerSpec,
+    /// Runs on a sample and projects to the whole dataset.
+    pub sample: Option<SampleSpec>,
 }
 
 impl ProfileConfig {
@@ -89,7 +95,30 @@ impl ProfileConfig {
                 Some(name) => name.parse().map_err(Error::Usage)?,
                 None => TokenizerSpec::Cl100kBase,
             },
+            sample: match &request.sample {
+                Some(fraction) => Some(SampleSpec {
+                    fraction: parse_fraction(fraction)?,
+                    by: request.sample_by.unwrap_or_default(),
+                    seed: request.seed.unwrap_or(0),
+                }),
+                None => None,
+            },
         })
+    }
+}
+
+/// `--sample`'s fraction: a number in (0, 1].
+fn parse_fraction(text: &str) -> Result<f64> {
+    if text.contains(',') {
+        return Err(Error::Usage(format!(
+            "--sample {text}: one fraction at a time (cost curves from several sample sizes are not built yet)"
+        )));
+    }
+    match text.trim().parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
+        _ => Err(Error::Usage(format!(
+            "--sample {text}: the fraction must be a number above 0 and at most 1"
+        ))),
     }
 }
 

@@ -27,6 +27,114 @@ pub struct ProfileReport {
     /// Every request of the run: the source's and the output's together.
     pub requests: RequestStats,
     pub run: RunReport,
+    /// How the sample was drawn; absent when the whole dataset ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleReport>,
+    /// The whole dataset's figures projected from the sample; absent without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected: Option<ProjectedReport>,
+}
+
+/// The sample a run measured instead of the whole dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleReport {
+    /// `row-group`, `row` (rows inside row groups, when too few row groups would be sampled)
+    /// or `content`.
+    pub mode: &'static str,
+    pub fraction: f64,
+    pub seed: u64,
+    /// Rows the sample holds.
+    pub rows: u64,
+    /// Row groups read, and their bytes on storage (from the footers).
+    pub row_groups: u64,
+    pub bytes_read: u64,
+    /// Sampling units (row groups, rows, or groups of identical texts) the intervals count.
+    pub units: u64,
+    /// How the intervals are computed.
+    pub interval: String,
+    /// What the projections cannot see, and why a mode was changed.
+    pub notes: Vec<String>,
+}
+
+/// A projected figure and its 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Estimate {
+    /// A figure known exactly.
+    pub fn exact(value: f64) -> Self {
+        Estimate {
+            value,
+            low: value,
+            high: value,
+        }
+    }
+
+    /// `self` times `factor`, interval and all.
+    pub fn scaled(self, factor: f64) -> Self {
+        Estimate {
+            value: self.value * factor,
+            low: self.low * factor,
+            high: self.high * factor,
+        }
+    }
+
+    /// The sum of two figures; the interval adds the ends (the figures rise and fall together).
+    pub fn plus(self, other: Estimate) -> Self {
+        Estimate {
+            value: self.value + other.value,
+            low: self.low + other.low,
+            high: self.high + other.high,
+        }
+    }
+}
+
+/// One stage's figures for the whole dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageProjection {
+    pub rows_out: Estimate,
+    pub rows_dropped: Estimate,
+    pub text_bytes_out: Estimate,
+    pub wall_seconds: Estimate,
+    pub cpu_seconds: Estimate,
+    pub peak_memory_bytes: Estimate,
+    /// Total tokens of the stage's result; absent without a tokenizer.
+    pub tokens_out: Option<Estimate>,
+}
+
+/// The run's figures for the whole dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectedReport {
+    /// What a full run would report as `totals`.
+    pub totals: ProjectedTotals,
+    /// Tokens of the pipeline's result.
+    pub tokens_out: Option<Estimate>,
+    /// Rows the `dedup_exact` stages would drop.
+    pub exact_duplicates: Option<Estimate>,
+    /// Rows the `minhash` stages would drop.
+    pub near_duplicates: Option<Estimate>,
+    /// Compute, requests and egress of the full run.
+    pub cost_usd: Estimate,
+    /// How time and memory are projected.
+    pub cost_model: String,
+}
+
+/// [`Totals`] projected.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectedTotals {
+    pub rows_in: Estimate,
+    pub rows_out: Estimate,
+    pub text_bytes_in: Estimate,
+    pub text_bytes_out: Estimate,
+    pub wall_seconds: Estimate,
+    pub cpu_seconds: Estimate,
+    pub run_wall_seconds: Estimate,
+    pub run_cpu_seconds: Estimate,
+    pub peak_memory_bytes: Estimate,
 }
 
 /// The source as configured, with what its footers say.
@@ -134,6 +242,9 @@ pub struct StageReport {
     /// What a `minhash` stage found; absent for other stages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub near_dedup: Option<Box<NearDedupReport>>,
+    /// The stage's figures for the whole dataset, when a sample ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected: Option<StageProjection>,
 }
 
 /// The written output dataset.

@@ -3,10 +3,12 @@
 
 pub mod dataset;
 pub mod sample;
+pub mod sampling;
 pub mod scan;
 pub mod spec;
 pub mod textfiles;
 
 pub use dataset::{DataFile, Dataset};
 pub use sample::Sample;
+pub use sampling::{SampleBy, SamplePlan, SampleSpec, SampleUnits};
 pub use spec::{DEFAULT_TEXT_COLUMN, OnError, SourceFormat, SourceSpec};

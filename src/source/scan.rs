@@ -3,12 +3,17 @@
 //!
 //! Each row group is one partition of a DataFusion Parquet scan; row groups are decoded
 //! concurrently, and each one's first row is known from the footers, so positions need no
-//! coordination between them.
+//! coordination between them. A sampled scan reads only the sample's row groups, or keeps
+//! only the sample's rows of each.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, UInt64Array};
+use datafusion::arrow::array::{
+    AsArray, BooleanArray, BooleanBufferBuilder, RecordBatch, UInt64Array,
+};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::common::ScalarValue;
 use datafusion::common::runtime::SpawnedTask;
@@ -24,6 +29,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use futures::{FutureExt, StreamExt};
 
 use super::dataset::Dataset;
+use super::sampling::{SampleMode, SamplePlan, SampleUnits, UnitsBuilder, for_each_text};
 use super::spec::SourceSpec;
 use crate::engine::{HIDDEN_COLUMNS, Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result, describe, panic_message};
@@ -36,12 +42,14 @@ struct Chunk {
     first_row: u64,
 }
 
-/// Reads the whole source into an [`Intermediate`] with `__source_row` as its last column.
+/// Reads the source — or the part `sample` picks — into an [`Intermediate`] with
+/// `__source_row` as its last column; with a sample, also the sampling unit of every row read.
 pub async fn scan(
     session: &Session,
     dataset: &Dataset,
     source: &SourceSpec,
-) -> Result<Intermediate> {
+    sample: Option<&SamplePlan>,
+) -> Result<(Intermediate, Option<SampleUnits>)> {
     let state = session.ctx.state();
     let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
     let objects: Vec<_> = dataset.files.iter().map(|f| f.object.clone()).collect();
@@ -63,7 +71,14 @@ pub async fn scan(
         });
     }
     let partition_fields = partition_fields(dataset, &file_schema);
-    let chunks = chunks(dataset);
+    let mut chunks = chunks(dataset);
+    if let Some(plan) = sample {
+        chunks = plan
+            .row_groups
+            .iter()
+            .filter_map(|&i| chunks.get(i).copied())
+            .collect();
+    }
     let groups = file_groups(dataset, &chunks, !partition_fields.is_empty());
     let file_source = format.file_source(
         TableSchema::builder(Arc::clone(&file_schema))
@@ -91,7 +106,50 @@ pub async fn scan(
         fields,
         file_schema.metadata().clone(),
     ));
-    read(session, dataset, plan, chunks, schema, &source.text_column).await
+    let text_index = schema.index_of(&source.text_column).ok();
+    let sampler = sample
+        .filter(|plan| plan.filters_rows())
+        .cloned()
+        .zip(text_index)
+        .map(Arc::new);
+    let units = sample.map(|plan| units_of(dataset, plan, &chunks));
+    let reading = Reading {
+        plan,
+        chunks,
+        schema,
+        sampler,
+    };
+    let (scanned, listed) = read(session, dataset, reading, &source.text_column, units).await?;
+    Ok((scanned, listed))
+}
+
+/// Where the units of a sample come from: row groups are known from the footers; rows and
+/// texts are listed as they are read.
+enum Units {
+    Known(SampleUnits),
+    Listed(UnitsBuilder),
+}
+
+fn units_of(dataset: &Dataset, plan: &SamplePlan, chunks: &[Chunk]) -> Units {
+    match plan.mode {
+        SampleMode::RowGroups { .. } => Units::Known(SampleUnits::RowGroups {
+            bounds: chunks
+                .iter()
+                .map(|c| (c.first_row, c.first_row + c.rows(dataset)))
+                .collect(),
+        }),
+        SampleMode::Rows => Units::Listed(UnitsBuilder::new(false)),
+        SampleMode::Content => Units::Listed(UnitsBuilder::new(true)),
+    }
+}
+
+/// What [`read`] reads: the plan and its row groups, the schema of the rows it returns, and
+/// the rows a sample keeps of them (the plan, and the text column's index).
+struct Reading {
+    plan: Arc<dyn ExecutionPlan>,
+    chunks: Vec<Chunk>,
+    schema: SchemaRef,
+    sampler: Option<Arc<(SamplePlan, usize)>>,
 }
 
 /// Hive partition keys become Utf8 columns after the file's, unless a file column has the
@@ -140,11 +198,16 @@ fn file_groups(dataset: &Dataset, chunks: &[Chunk], partitioned: bool) -> Vec<Fi
 async fn read(
     session: &Session,
     dataset: &Dataset,
-    plan: Arc<dyn ExecutionPlan>,
-    chunks: Vec<Chunk>,
-    schema: SchemaRef,
+    reading: Reading,
     text_column: &str,
-) -> Result<Intermediate> {
+    mut units: Option<Units>,
+) -> Result<(Intermediate, Option<SampleUnits>)> {
+    let Reading {
+        plan,
+        chunks,
+        schema,
+        sampler,
+    } = reading;
     let mut collector = session.collector(Arc::clone(&schema), text_column, "scan");
     let task = session.ctx.task_ctx();
     let mut reads = futures::stream::iter(chunks.into_iter().enumerate())
@@ -155,6 +218,7 @@ async fn read(
                 Arc::clone(&task),
                 chunk.first_row,
                 Arc::clone(&schema),
+                sampler.clone(),
             );
             let task = SpawnedTask::spawn(AssertUnwindSafe(read).catch_unwind());
             async move { (chunk, task.join().await) }
@@ -188,15 +252,43 @@ async fn read(
             }
         };
         for batch in batches {
+            if let Some(Units::Listed(builder)) = &mut units {
+                list_units(builder, &batch, schema.index_of(text_column).ok());
+            }
             collector
                 .push(batch)
                 .map_err(|e| Error::engine("keeping the scanned source", &e))?;
         }
     }
     drop(reads);
-    collector
+    let scanned = collector
         .finish()
-        .map_err(|e| Error::engine("keeping the scanned source", &e))
+        .map_err(|e| Error::engine("keeping the scanned source", &e))?;
+    let units = units.map(|units| match units {
+        Units::Known(units) => units,
+        Units::Listed(builder) => builder.finish(),
+    });
+    Ok((scanned, units))
+}
+
+/// Adds the rows of `batch` (with `__source_row` last) to the units listed.
+fn list_units(builder: &mut UnitsBuilder, batch: &RecordBatch, text_index: Option<usize>) {
+    let rows = batch
+        .column(batch.num_columns() - 1)
+        .as_primitive::<UInt64Type>();
+    match text_index {
+        Some(i) => for_each_text(batch.column(i), |row, text| {
+            builder.add(rows.value(row), text)
+        }),
+        None => rows.values().iter().for_each(|&row| builder.add(row, None)),
+    }
+}
+
+impl Chunk {
+    fn rows(&self, dataset: &Dataset) -> u64 {
+        let metadata = dataset.files[self.file].metadata.row_group(self.row_group);
+        u64::try_from(metadata.num_rows()).unwrap_or(0)
+    }
 }
 
 /// Every row group of every file, with the source position of its first row.
@@ -216,13 +308,15 @@ fn chunks(dataset: &Dataset) -> Vec<Chunk> {
     chunks
 }
 
-/// Decodes one partition of the scan and appends the source positions.
+/// Decodes one partition of the scan, appends the source positions and keeps the rows
+/// `sampler` (a sample and the text column's index) keeps.
 async fn read_chunk(
     plan: Arc<dyn ExecutionPlan>,
     partition: usize,
     task: Arc<TaskContext>,
     first_row: u64,
     schema: SchemaRef,
+    sampler: Option<Arc<(SamplePlan, usize)>>,
 ) -> Result<Vec<RecordBatch>, DataFusionError> {
     let mut stream = plan.execute(partition, task)?;
     let mut next_row = first_row;
@@ -234,9 +328,31 @@ async fn read_chunk(
         next_row += rows;
         let mut columns = batch.columns().to_vec();
         columns.push(positions);
-        batches.push(RecordBatch::try_new(Arc::clone(&schema), columns)?);
+        let batch = RecordBatch::try_new(Arc::clone(&schema), columns)?;
+        let batch = match &sampler {
+            Some(sampler) => keep_sampled(&batch, &sampler.0, sampler.1, next_row - rows)?,
+            None => batch,
+        };
+        if batch.num_rows() > 0 {
+            batches.push(batch);
+        }
     }
     Ok(batches)
+}
+
+/// The rows of `batch`, whose first row is at `first_row`, that `plan` keeps.
+fn keep_sampled(
+    batch: &RecordBatch,
+    plan: &SamplePlan,
+    text_index: usize,
+    first_row: u64,
+) -> Result<RecordBatch, DataFusionError> {
+    let mut keep = BooleanBufferBuilder::new(batch.num_rows());
+    for_each_text(batch.column(text_index), |i, text| {
+        keep.append(plan.keeps(first_row + i as u64, text));
+    });
+    let keep = BooleanArray::new(keep.finish(), None);
+    Ok(filter_record_batch(batch, &keep)?)
 }
 
 /// The text column must exist and hold strings.

@@ -41,12 +41,17 @@ const LEVELS: &[(&str, &[&str])] = &[
             "render::table::loader",
         ],
     ),
-    ("render: near-dedup tables", &["render::table::near_dedup"]),
+    (
+        "render: near-dedup and projection tables",
+        &["render::table::near_dedup", "render::table::projection"],
+    ),
     ("render: table helpers", &["render::table::common"]),
     ("engines: the pipeline", &["pipeline"]),
     (
         "engines",
-        &["stages", "tokens", "output", "loader", "whatif", "layout"],
+        &[
+            "stages", "tokens", "output", "loader", "whatif", "layout", "estimate",
+        ],
     ),
     ("engines: the minhash stage", &["stages::minhash"]),
     (
@@ -55,11 +60,15 @@ const LEVELS: &[(&str, &[&str])] = &[
     ),
     ("engines: the stage trait", &["stages::stage"]),
     ("engines: stage specs", &["stages::spec"]),
+    (
+        "engines: projection parts",
+        &["estimate::ratio", "estimate::tally"],
+    ),
     ("engines: money", &["cost"]),
     ("data: sources", &["source"]),
     ("data: the scan", &["source::scan"]),
     ("data: JSONL and CSV files", &["source::textfiles"]),
-    ("data: samples", &["source::sample"]),
+    ("data: samples", &["source::sample", "source::sampling"]),
     ("data: Parquet files and footers", &["source::dataset"]),
     ("data: source settings", &["source::spec"]),
     ("data: the engine", &["engine"]),

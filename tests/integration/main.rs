@@ -9,6 +9,7 @@ mod near_dedup;
 mod pipeline;
 mod reports;
 mod sample_data;
+mod sampling;
 mod servers;
 mod storage;
 mod support;

@@ -6,3 +6,4 @@ pub mod inspect;
 pub mod loader;
 mod near_dedup;
 pub mod profile;
+mod projection;

@@ -10,6 +10,7 @@ use crate::util::units::{count, format_size, ratio, seconds, signed_count, usd};
 pub fn render(report: &ProfileReport) -> String {
     let mut out = header(report);
     out.push_str(&format!("Stages\n{}\n\n", stages_table(report)));
+    out.push_str(&super::projection::render(report));
     if let Some(tokens) = &report.tokens {
         out.push_str(&tokens_table(tokens, &report.stages));
     }

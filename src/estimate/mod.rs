@@ -1,0 +1,371 @@
+//! Projections from a sample: every figure a sampled `profile` measured, taken to the whole
+//! dataset with a 95% interval — rows, text and tokens by the ratio estimator over the
+//! sampling units, time and memory in proportion to each step's input.
+
+pub mod ratio;
+pub mod tally;
+
+use std::time::Instant;
+
+use crate::engine::{Intermediate, Session};
+use crate::error::Result;
+use crate::model::profile::{
+    Estimate, ProfileReport, ProjectedReport, ProjectedTotals, SampleReport, StageProjection,
+};
+use crate::source::SampleUnits;
+use crate::source::sampling::{SampleMode, SamplePlan};
+use crate::util::resources;
+use ratio::{Design, ratio_total};
+pub use tally::{Tally, tally};
+
+/// How time and memory are projected, as the report says it.
+const COST_MODEL: &str = "time and memory grow in proportion to each step's input text bytes \
+(the scan's to the bytes it reads); their intervals carry the sampling uncertainty of that \
+input, not the machine's run-to-run variation";
+
+/// Tallies a sampled run's results per unit as they are made — the scan's first, then each
+/// stage's — and times itself: that work is the sample's own, not the full run's.
+pub struct Tallier {
+    units: SampleUnits,
+    tallies: Vec<Tally>,
+    /// Wall and CPU seconds spent tallying.
+    seconds: (f64, f64),
+}
+
+impl Tallier {
+    pub fn new(units: SampleUnits) -> Self {
+        Tallier {
+            units,
+            tallies: Vec::new(),
+            seconds: (0.0, 0.0),
+        }
+    }
+
+    /// Tallies the next result.
+    pub async fn add(
+        &mut self,
+        session: &Session,
+        result: &Intermediate,
+        text_column: &str,
+    ) -> Result<()> {
+        let (wall, cpu) = (Instant::now(), resources::cpu_time());
+        let tallied = tally(session, result, text_column, &self.units).await?;
+        self.tallies.push(tallied);
+        self.seconds.0 += wall.elapsed().as_secs_f64();
+        self.seconds.1 += resources::cpu_time().saturating_sub(cpu).as_secs_f64();
+        Ok(())
+    }
+}
+
+/// What a sampled run saw: its plan, and the per-unit tallies of the scan and of every
+/// stage's result.
+pub struct SampleRun {
+    pub plan: SamplePlan,
+    pub source: Tally,
+    pub stages: Vec<Tally>,
+    /// Bytes on storage of the row groups read, and of all of them (from the footers).
+    pub bytes_read: u64,
+    pub dataset_bytes: u64,
+    pub dataset_rows: u64,
+    /// Wall and CPU seconds spent tallying: the sample's own work, not projected.
+    pub tally_seconds: (f64, f64),
+}
+
+impl SampleRun {
+    /// The run of `plan` whose results `tallier` tallied; `bytes_read` of `dataset_bytes`
+    /// on storage were read, and the dataset has `dataset_rows` rows.
+    pub fn new(plan: SamplePlan, tallier: Tallier, bytes: (u64, u64), dataset_rows: u64) -> Self {
+        let mut tallies = tallier.tallies.into_iter();
+        let source = tallies.next().unwrap_or_default();
+        SampleRun {
+            plan,
+            source,
+            stages: tallies.collect(),
+            bytes_read: bytes.0,
+            dataset_bytes: bytes.1,
+            dataset_rows,
+            tally_seconds: tallier.seconds,
+        }
+    }
+}
+
+/// The sample's description, each stage's projection and the run's.
+pub struct Projection {
+    pub sample: SampleReport,
+    pub stages: Vec<StageProjection>,
+    pub projected: ProjectedReport,
+}
+
+/// Projects the figures of `report`, measured on the sample `run`, to the whole dataset.
+pub fn project(run: &SampleRun, report: &ProfileReport) -> Projection {
+    let p = Projector::new(run);
+    let mut input = &run.source;
+    let mut stages = Vec::with_capacity(run.stages.len());
+    for (tally, measured) in run.stages.iter().zip(&report.stages) {
+        let bytes_in = p.total(|u| input.text_bytes[u] as f64);
+        let linear = |figure: f64| linear(figure, bytes_in, measured.text_bytes_in as f64);
+        stages.push(StageProjection {
+            rows_out: p.total(|u| tally.rows[u] as f64),
+            rows_dropped: p.total(|u| input.rows[u].saturating_sub(tally.rows[u]) as f64),
+            text_bytes_out: p.total(|u| tally.text_bytes[u] as f64),
+            wall_seconds: linear(measured.wall_seconds),
+            cpu_seconds: linear(measured.cpu_seconds),
+            peak_memory_bytes: linear(measured.peak_memory_bytes as f64),
+            tokens_out: tally.tokens.as_ref().map(|t| p.total(|u| t[u] as f64)),
+        });
+        input = tally;
+    }
+    let projected = p.run(report, &stages);
+    Projection {
+        sample: p.sample_report(report),
+        stages,
+        projected,
+    }
+}
+
+/// The design of a sample, and the ratio estimator over its units.
+struct Projector<'a> {
+    run: &'a SampleRun,
+    design: Design,
+    /// The units that hold rows of the sample: each one's source rows.
+    units: Vec<(usize, f64)>,
+}
+
+impl<'a> Projector<'a> {
+    fn new(run: &'a SampleRun) -> Self {
+        let design = match run.plan.mode {
+            SampleMode::RowGroups {
+                sampled,
+                row_groups,
+            } => Design::WithoutReplacement {
+                sampled,
+                units: row_groups,
+            },
+            SampleMode::Rows | SampleMode::Content => Design::Bernoulli {
+                fraction: run.plan.spec.fraction,
+            },
+        };
+        let units = (0..run.source.rows.len())
+            .map(|u| (u, run.source.rows[u] as f64))
+            .collect();
+        Projector { run, design, units }
+    }
+
+    /// The whole dataset's total of the per-unit figure `y`.
+    fn total(&self, y: impl Fn(usize) -> f64) -> Estimate {
+        let pairs: Vec<(f64, f64)> = self.units.iter().map(|&(u, x)| (x, y(u))).collect();
+        ratio_total(&pairs, self.run.dataset_rows as f64, self.design)
+    }
+
+    /// How much more the full scan reads than the sample's.
+    fn read_factor(&self) -> f64 {
+        match self.run.plan.mode {
+            SampleMode::RowGroups { .. } if self.run.bytes_read > 0 => {
+                self.run.dataset_bytes as f64 / self.run.bytes_read as f64
+            }
+            _ => 1.0,
+        }
+    }
+
+    fn run(&self, report: &ProfileReport, stages: &[StageProjection]) -> ProjectedReport {
+        let source_bytes = self.total(|u| self.run.source.text_bytes[u] as f64);
+        let scan = (
+            Estimate::exact(report.scan.wall_seconds * self.read_factor()),
+            Estimate::exact(report.scan.cpu_seconds * self.read_factor()),
+            linear(
+                report.scan.peak_memory_bytes as f64,
+                source_bytes,
+                report.source.text_bytes as f64,
+            ),
+        );
+        let result_bytes = stages.last().map_or(source_bytes, |s| s.text_bytes_out);
+        let result_measured = report.totals.text_bytes_out as f64;
+        let output = report.output.as_ref().map(|o| {
+            let scale = |x| linear(x, result_bytes, result_measured);
+            (scale(o.wall_seconds), scale(o.cpu_seconds))
+        });
+        let sum =
+            |pick: fn(&StageProjection) -> Estimate, first: Estimate, last: Option<Estimate>| {
+                stages
+                    .iter()
+                    .map(pick)
+                    .chain(last)
+                    .fold(first, Estimate::plus)
+            };
+        let wall = sum(|s| s.wall_seconds, scan.0, output.map(|o| o.0));
+        let cpu = sum(|s| s.cpu_seconds, scan.1, output.map(|o| o.1));
+        // Counting tokens is outside the steps: its sampled time out of the run's rest, its
+        // projected time in.
+        let tokens = report.tokens.as_ref().map(|t| {
+            let scale = |x| linear(x, source_bytes, report.source.text_bytes as f64);
+            (
+                (t.wall_seconds, t.cpu_seconds),
+                (scale(t.wall_seconds), scale(t.cpu_seconds)),
+            )
+        });
+        let totals = &report.totals;
+        let (tally_wall, tally_cpu) = self.run.tally_seconds;
+        let rest = |run: f64, steps: f64, tally: f64, counting: Option<(f64, Estimate)>| {
+            let (sampled, projected) = counting.unwrap_or((0.0, Estimate::exact(0.0)));
+            let fixed = (run - steps - tally - sampled).max(0.0);
+            projected.plus(Estimate::exact(fixed))
+        };
+        let run_wall = wall.plus(rest(
+            totals.run_wall_seconds,
+            totals.wall_seconds,
+            tally_wall,
+            tokens.map(|(sampled, projected)| (sampled.0, projected.0)),
+        ));
+        let run_cpu = cpu.plus(rest(
+            totals.run_cpu_seconds,
+            totals.cpu_seconds,
+            tally_cpu,
+            tokens.map(|(sampled, projected)| (sampled.1, projected.1)),
+        ));
+        let peak = stages
+            .iter()
+            .map(|s| s.peak_memory_bytes)
+            .fold(scan.2, |a, b| Estimate {
+                value: a.value.max(b.value),
+                low: a.low.max(b.low),
+                high: a.high.max(b.high),
+            });
+        let per_run_usd = (report.cost.requests_usd + report.cost.egress_usd) * self.read_factor();
+        let pricing = &report.cost.pricing;
+        ProjectedReport {
+            totals: ProjectedTotals {
+                rows_in: Estimate::exact(self.run.dataset_rows as f64),
+                rows_out: stages.last().map_or_else(
+                    || Estimate::exact(self.run.dataset_rows as f64),
+                    |s| s.rows_out,
+                ),
+                text_bytes_in: source_bytes,
+                text_bytes_out: result_bytes,
+                wall_seconds: wall,
+                cpu_seconds: cpu,
+                run_wall_seconds: run_wall,
+                run_cpu_seconds: run_cpu,
+                peak_memory_bytes: peak,
+            },
+            tokens_out: stages.last().and_then(|s| s.tokens_out).or_else(|| {
+                self.run
+                    .source
+                    .tokens
+                    .as_ref()
+                    .map(|t| self.total(|u| t[u] as f64))
+            }),
+            exact_duplicates: self.dropped_by(report, |s| s.origin == "queries/dedup_exact.sql"),
+            near_duplicates: self.dropped_by(report, |s| s.near_dedup.is_some()),
+            cost_usd: Estimate {
+                value: pricing.compute_usd(run_cpu.value),
+                low: pricing.compute_usd(run_cpu.low),
+                high: pricing.compute_usd(run_cpu.high),
+            }
+            .plus(Estimate::exact(per_run_usd)),
+            cost_model: COST_MODEL.to_string(),
+        }
+    }
+
+    /// Rows dropped by the stages `which` picks, together; absent when it picks none.
+    fn dropped_by(
+        &self,
+        report: &ProfileReport,
+        which: impl Fn(&crate::model::profile::StageReport) -> bool,
+    ) -> Option<Estimate> {
+        let picked: Vec<usize> = (0..report.stages.len())
+            .filter(|&i| which(&report.stages[i]))
+            .collect();
+        if picked.is_empty() {
+            return None;
+        }
+        let rows_in = |i: usize, u: usize| match i {
+            0 => self.run.source.rows[u],
+            _ => self.run.stages[i - 1].rows[u],
+        };
+        Some(self.total(|u| {
+            picked
+                .iter()
+                .map(|&i| rows_in(i, u).saturating_sub(self.run.stages[i].rows[u]) as f64)
+                .sum()
+        }))
+    }
+
+    fn sample_report(&self, report: &ProfileReport) -> SampleReport {
+        let plan = &self.run.plan;
+        let units = self.units.len();
+        let interval = match plan.mode {
+            SampleMode::RowGroups { row_groups, .. } => format!(
+                "ratio estimator over {units} row groups drawn without replacement from \
+                 {row_groups}; 95% normal interval"
+            ),
+            SampleMode::Rows => format!(
+                "ratio estimator over {units} rows each kept with probability {}; 95% normal interval",
+                plan.spec.fraction
+            ),
+            SampleMode::Content => format!(
+                "ratio estimator over {units} groups of identical texts each kept with \
+                 probability {}; 95% normal interval",
+                plan.spec.fraction
+            ),
+        };
+        SampleReport {
+            mode: plan.mode.name(),
+            fraction: plan.spec.fraction,
+            seed: plan.spec.seed,
+            rows: report.source.rows,
+            row_groups: plan.row_groups.len() as u64,
+            bytes_read: self.run.bytes_read,
+            units: units as u64,
+            interval,
+            notes: notes(plan, report),
+        }
+    }
+}
+
+/// `measured` on a sample whose input was `sampled_input`, for an input of `input`.
+fn linear(measured: f64, input: Estimate, sampled_input: f64) -> Estimate {
+    if sampled_input > 0.0 {
+        input.scaled(measured / sampled_input)
+    } else {
+        Estimate::exact(measured)
+    }
+}
+
+/// What the projections of this sample cannot see.
+fn notes(plan: &SamplePlan, report: &ProfileReport) -> Vec<String> {
+    let mut notes = Vec::new();
+    let requested = plan.spec.by.name();
+    match plan.mode {
+        SampleMode::Rows => notes.push(format!(
+            "{requested} sampling would draw fewer than {} row groups: rows are sampled inside \
+             every row group instead, which reads them all",
+            crate::source::sampling::MIN_SAMPLED_ROW_GROUPS
+        )),
+        SampleMode::Content => notes.push(
+            "content sampling reads the text of every row group: the scan's time and requests \
+             are a full scan's"
+                .to_string(),
+        ),
+        SampleMode::RowGroups { .. } => {}
+    }
+    let dedup = report
+        .stages
+        .iter()
+        .any(|s| s.origin == "queries/dedup_exact.sql");
+    if dedup && plan.mode != SampleMode::Content {
+        notes.push(
+            "copies of a text in different sampling units are not seen together: the \
+             projected exact duplicates are biased low (--sample-by content keeps every copy \
+             of a text together)"
+                .to_string(),
+        );
+    }
+    if report.stages.iter().any(|s| s.near_dedup.is_some()) {
+        notes.push(
+            "near duplicates (similar, not identical texts) are split by the sample: the \
+             projected near duplicates are a lower bound"
+                .to_string(),
+        );
+    }
+    notes
+}

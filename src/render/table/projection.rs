@@ -1,0 +1,109 @@
+//! The projection of a sampled `profile`: how the sample was drawn, what it cannot see, and
+//! each stage's figures for the whole dataset beside the sample's own.
+
+use super::common::{right_align_numbers, table};
+use crate::model::profile::{Estimate, ProfileReport, ProjectedReport, SampleReport};
+use crate::util::units::{count, format_size, seconds, usd};
+
+/// The section, or nothing for a run of the whole dataset.
+pub fn render(report: &ProfileReport) -> String {
+    let (Some(sample), Some(projected)) = (&report.sample, &report.projected) else {
+        return String::new();
+    };
+    let mut out = sample_line(sample, report.storage.row_groups);
+    out.push_str(&format!(
+        "Projected to the whole dataset (95% intervals)\n{}\n",
+        stages_table(report)
+    ));
+    out.push_str(&totals_lines(projected));
+    out.push('\n');
+    out
+}
+
+fn sample_line(sample: &SampleReport, row_groups: u64) -> String {
+    let mut out = format!(
+        "Sample: {} of the dataset by {} (seed {}): {} rows from {} of {} row groups, {} read; {}\n",
+        sample.fraction,
+        sample.mode,
+        sample.seed,
+        count(sample.rows),
+        count(sample.row_groups),
+        count(row_groups),
+        format_size(sample.bytes_read),
+        sample.interval,
+    );
+    for note in &sample.notes {
+        out.push_str(&format!("Note: {note}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+fn stages_table(report: &ProfileReport) -> comfy_table::Table {
+    let mut rows = table(&[
+        "stage",
+        "rows out",
+        "dropped",
+        "text out",
+        "tokens out",
+        "wall s",
+        "cpu s",
+        "peak mem",
+    ]);
+    for stage in &report.stages {
+        let Some(p) = &stage.projected else { continue };
+        rows.add_row(vec![
+            stage.name.clone(),
+            range(p.rows_out, |x| count(x as u64)),
+            range(p.rows_dropped, |x| count(x as u64)),
+            range(p.text_bytes_out, |x| format_size(x as u64)),
+            p.tokens_out
+                .map_or_else(String::new, |t| range(t, |x| count(x as u64))),
+            range(p.wall_seconds, seconds),
+            range(p.cpu_seconds, seconds),
+            range(p.peak_memory_bytes, |x| format_size(x as u64)),
+        ]);
+    }
+    right_align_numbers(&mut rows, 1);
+    rows
+}
+
+fn totals_lines(p: &ProjectedReport) -> String {
+    let t = &p.totals;
+    let mut out = format!(
+        "Projected total: {} → {} rows in {} s wall, {} s CPU (whole run {} s wall, {} s CPU); peak {} reserved\n",
+        count(t.rows_in.value as u64),
+        range(t.rows_out, |x| count(x as u64)),
+        range(t.wall_seconds, seconds),
+        range(t.cpu_seconds, seconds),
+        range(t.run_wall_seconds, seconds),
+        range(t.run_cpu_seconds, seconds),
+        range(t.peak_memory_bytes, |x| format_size(x as u64)),
+    );
+    let mut figures = Vec::new();
+    if let Some(tokens) = p.tokens_out {
+        figures.push(format!("tokens out {}", range(tokens, |x| count(x as u64))));
+    }
+    if let Some(d) = p.exact_duplicates {
+        figures.push(format!(
+            "exact duplicates {}",
+            range(d, |x| count(x as u64))
+        ));
+    }
+    if let Some(d) = p.near_duplicates {
+        figures.push(format!("near duplicates {}", range(d, |x| count(x as u64))));
+    }
+    figures.push(format!("cost {}", range(p.cost_usd, usd)));
+    out.push_str(&format!("Projected {}\n", figures.join("; ")));
+    out.push_str(&format!("Cost model: {}\n", p.cost_model));
+    out
+}
+
+/// `12,345 (12,001–12,690)`; the figure alone when it is exact.
+fn range(e: Estimate, show: impl Fn(f64) -> String) -> String {
+    if e.low == e.high {
+        show(e.value)
+    } else {
+        format!("{} ({}–{})", show(e.value), show(e.low), show(e.high))
+    }
+}

@@ -1,0 +1,303 @@
+//! Which part of a dataset a sampled run reads: a seeded choice of row groups, or of rows by
+//! their position or by their text, and the sampling units the projections count by.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{Array, AsArray, StringArrayType};
+use datafusion::arrow::datatypes::DataType;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Fewer sampled row groups than this and `row-group` sampling samples rows instead: a
+/// projection from a handful of row groups has an interval too wide to use.
+pub const MIN_SAMPLED_ROW_GROUPS: usize = 30;
+
+/// How to sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SampleBy {
+    /// A uniform choice of row groups; only those are read.
+    #[default]
+    RowGroup,
+    /// Rows whose text hashes below the fraction: identical texts are kept or dropped together.
+    Content,
+}
+
+impl SampleBy {
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleBy::RowGroup => "row-group",
+            SampleBy::Content => "content",
+        }
+    }
+}
+
+/// A sample to run on instead of the whole dataset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SampleSpec {
+    /// In (0, 1].
+    pub fraction: f64,
+    pub by: SampleBy,
+    pub seed: u64,
+}
+
+/// How the rows of a sample were chosen, which fixes the unit a projection counts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleMode {
+    /// `sampled` of the dataset's `row_groups` row groups, chosen uniformly without replacement.
+    RowGroups { sampled: usize, row_groups: usize },
+    /// Each row kept on its own, by a hash of its position.
+    Rows,
+    /// Each group of identical texts kept or dropped whole, by a hash of the text.
+    Content,
+}
+
+impl SampleMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SampleMode::RowGroups { .. } => "row-group",
+            SampleMode::Rows => "row",
+            SampleMode::Content => "content",
+        }
+    }
+}
+
+/// What the scan reads of a sampled dataset.
+#[derive(Debug, Clone)]
+pub struct SamplePlan {
+    pub spec: SampleSpec,
+    pub mode: SampleMode,
+    /// Indexes of the row groups read (over all files, in source order), ascending.
+    pub row_groups: Vec<usize>,
+}
+
+impl SamplePlan {
+    /// The plan for `spec` over a dataset of `row_groups` row groups.
+    pub fn new(spec: SampleSpec, row_groups: usize) -> Self {
+        let all = || (0..row_groups).collect();
+        if spec.by == SampleBy::Content {
+            return SamplePlan {
+                spec,
+                mode: SampleMode::Content,
+                row_groups: all(),
+            };
+        }
+        let wanted = (spec.fraction * row_groups as f64).round() as usize;
+        if wanted < MIN_SAMPLED_ROW_GROUPS && spec.fraction < 1.0 {
+            return SamplePlan {
+                spec,
+                mode: SampleMode::Rows,
+                row_groups: all(),
+            };
+        }
+        let sampled = wanted.clamp(1, row_groups.max(1)).min(row_groups);
+        let mut rng = StdRng::seed_from_u64(spec.seed);
+        let mut chosen = rand::seq::index::sample(&mut rng, row_groups, sampled).into_vec();
+        chosen.sort_unstable();
+        SamplePlan {
+            spec,
+            mode: SampleMode::RowGroups {
+                sampled,
+                row_groups,
+            },
+            row_groups: chosen,
+        }
+    }
+
+    /// Whether the scan keeps the row at source position `row` whose text is `text`.
+    pub fn keeps(&self, row: u64, text: Option<&[u8]>) -> bool {
+        match (self.mode, text) {
+            (SampleMode::RowGroups { .. }, _) => true,
+            (SampleMode::Content, Some(text)) => {
+                self.below(xxh3_64_with_seed(text, self.spec.seed))
+            }
+            // A NULL text has no content to group by: it is sampled as a row.
+            (SampleMode::Rows | SampleMode::Content, _) => {
+                self.below(row_hash(row, self.spec.seed))
+            }
+        }
+    }
+
+    fn below(&self, hash: u64) -> bool {
+        self.spec.fraction >= 1.0 || (hash as f64) < self.spec.fraction * 2f64.powi(64)
+    }
+
+    /// Whether the scan must look at every row (and its text) to apply the sample.
+    pub fn filters_rows(&self) -> bool {
+        !matches!(self.mode, SampleMode::RowGroups { .. }) && self.spec.fraction < 1.0
+    }
+}
+
+/// Calls `f` with the index and UTF-8 bytes (or NULL) of each value of a string column.
+pub fn for_each_text(array: &dyn Array, mut f: impl FnMut(usize, Option<&[u8]>)) {
+    fn each<'a>(values: impl StringArrayType<'a>, f: &mut impl FnMut(usize, Option<&[u8]>)) {
+        for (i, value) in values.iter().enumerate() {
+            f(i, value.map(str::as_bytes));
+        }
+    }
+    match array.data_type() {
+        DataType::Utf8 => each(array.as_string::<i32>(), &mut f),
+        DataType::LargeUtf8 => each(array.as_string::<i64>(), &mut f),
+        DataType::Utf8View => each(array.as_string_view(), &mut f),
+        _ => (0..array.len()).for_each(|i| f(i, None)),
+    }
+}
+
+fn row_hash(row: u64, seed: u64) -> u64 {
+    xxh3_64_with_seed(&row.to_le_bytes(), seed)
+}
+
+/// Maps a sampled row's source position to its sampling unit: its row group, its own row,
+/// or its group of identical texts. Units are numbered from 0 in the order first seen.
+#[derive(Debug, Clone)]
+pub enum SampleUnits {
+    /// Units are row groups: the source position of each sampled row group's first row and
+    /// the position after its last, ascending.
+    RowGroups { bounds: Vec<(u64, u64)> },
+    /// Units are rows or groups of rows, listed.
+    Listed(HashMap<u64, u32>),
+}
+
+impl SampleUnits {
+    pub fn unit_of(&self, row: u64) -> Option<usize> {
+        match self {
+            SampleUnits::RowGroups { bounds } => {
+                let i = bounds.partition_point(|&(first, _)| first <= row);
+                let (first, end) = *bounds.get(i.checked_sub(1)?)?;
+                (first..end).contains(&row).then_some(i - 1)
+            }
+            SampleUnits::Listed(units) => units.get(&row).map(|&u| u as usize),
+        }
+    }
+
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        match self {
+            SampleUnits::RowGroups { bounds } => bounds.len(),
+            SampleUnits::Listed(units) => {
+                units.values().map(|&u| u as usize + 1).max().unwrap_or(0)
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Builds [`SampleUnits::Listed`] as the sampled rows are seen: by row, or by text.
+#[derive(Debug, Default)]
+pub struct UnitsBuilder {
+    rows: HashMap<u64, u32>,
+    by_text: Option<HashMap<u64, u32>>,
+    next: u32,
+}
+
+impl UnitsBuilder {
+    /// Each row its own unit, or (`by_text`) each group of rows with the same text hash.
+    pub fn new(by_text: bool) -> Self {
+        UnitsBuilder {
+            by_text: by_text.then(HashMap::new),
+            ..Default::default()
+        }
+    }
+
+    /// Adds the row at `row` whose text is `text`.
+    pub fn add(&mut self, row: u64, text: Option<&[u8]>) {
+        let unit = match (&mut self.by_text, text) {
+            (Some(groups), Some(text)) => *groups
+                .entry(xxh3_64_with_seed(text, 0))
+                .or_insert_with(|| bump(&mut self.next)),
+            _ => bump(&mut self.next),
+        };
+        self.rows.insert(row, unit);
+    }
+
+    pub fn finish(self) -> SampleUnits {
+        SampleUnits::Listed(self.rows)
+    }
+}
+
+fn bump(next: &mut u32) -> u32 {
+    *next += 1;
+    *next - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(fraction: f64, by: SampleBy, seed: u64) -> SampleSpec {
+        SampleSpec { fraction, by, seed }
+    }
+
+    #[test]
+    fn row_groups_are_chosen_the_same_way_for_a_seed() {
+        let a = SamplePlan::new(spec(0.1, SampleBy::RowGroup, 7), 1000);
+        let b = SamplePlan::new(spec(0.1, SampleBy::RowGroup, 7), 1000);
+        let c = SamplePlan::new(spec(0.1, SampleBy::RowGroup, 8), 1000);
+        assert_eq!(a.row_groups, b.row_groups);
+        assert_ne!(a.row_groups, c.row_groups);
+        assert_eq!(a.row_groups.len(), 100);
+        assert!(a.row_groups.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            a.mode,
+            SampleMode::RowGroups {
+                sampled: 100,
+                row_groups: 1000
+            }
+        );
+    }
+
+    #[test]
+    fn too_few_row_groups_sample_rows_and_one_row_group_still_samples() {
+        for row_groups in [1, 10, 289] {
+            let plan = SamplePlan::new(spec(0.1, SampleBy::RowGroup, 1), row_groups);
+            assert_eq!(plan.mode, SampleMode::Rows);
+            assert_eq!(plan.row_groups.len(), row_groups);
+            let kept = (0..100_000).filter(|&r| plan.keeps(r, None)).count();
+            assert!((9_000..11_000).contains(&kept), "{kept}");
+        }
+        let all = SamplePlan::new(spec(1.0, SampleBy::RowGroup, 1), 1);
+        assert_eq!(all.row_groups, [0]);
+        assert!(!all.filters_rows());
+    }
+
+    #[test]
+    fn content_sampling_keeps_every_copy_of_a_text_together() {
+        let plan = SamplePlan::new(spec(0.5, SampleBy::Content, 3), 4);
+        let texts: Vec<String> = (0..200).map(|i| format!("text {}", i % 50)).collect();
+        for (row, text) in texts.iter().enumerate() {
+            let first = texts.iter().position(|t| t == text).unwrap();
+            assert_eq!(
+                plan.keeps(row as u64, Some(text.as_bytes())),
+                plan.keeps(first as u64, Some(text.as_bytes()))
+            );
+        }
+        let kept = (0..50)
+            .filter(|i| plan.keeps(0, Some(format!("text {i}").as_bytes())))
+            .count();
+        assert!((10..40).contains(&kept), "{kept}");
+    }
+
+    #[test]
+    fn units_are_row_groups_rows_or_texts() {
+        let groups = SampleUnits::RowGroups {
+            bounds: vec![(0, 10), (30, 35)],
+        };
+        let units: Vec<_> = [0, 9, 10, 29, 30, 34, 35].map(|r| groups.unit_of(r)).into();
+        assert_eq!(
+            units,
+            [Some(0), Some(0), None, None, Some(1), Some(1), None]
+        );
+        let mut builder = UnitsBuilder::new(true);
+        builder.add(4, Some(b"a"));
+        builder.add(7, Some(b"b"));
+        builder.add(9, Some(b"a"));
+        builder.add(11, None);
+        let units = builder.finish();
+        assert_eq!(units.unit_of(9), units.unit_of(4));
+        assert_ne!(units.unit_of(7), units.unit_of(4));
+        assert_eq!(units.len(), 3);
+    }
+}
