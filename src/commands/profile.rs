@@ -8,6 +8,7 @@ use crate::config::ProfileConfig;
 use crate::cost::profile_cost;
 use crate::engine::{Intermediate, Session, TextStats};
 use crate::error::Result;
+use crate::estimate::calibration::{self, Calibration, Point};
 use crate::estimate::{self, SampleRun, Tallier};
 use crate::model::SCHEMA_VERSION;
 use crate::model::profile::{
@@ -23,6 +24,7 @@ use crate::stages::{self, Stage};
 use crate::storage::instrumented::RequestCounter;
 use crate::storage::{self, Location, Provider, StorageOptions};
 use crate::tokenizer::Tokenizer;
+use crate::tokenizer::openai::forget_pieces;
 use crate::tokens::TokenCounter;
 use crate::util::progress::Progress;
 use crate::util::resources;
@@ -52,6 +54,14 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     let scan_step = meter.finish(&scanned);
     let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
+    let calibration = match (&plan, &units) {
+        (Some(plan), Some(units)) => {
+            progress.step("running a nested quarter of the sample, for the cost curves");
+            let keep = calibration::nested_rows(plan, units);
+            Some(calibrate(config, &session, &stages, &scanned, keep).await?)
+        }
+        _ => None,
+    };
     let (scanned, source_tokens) = match &mut tokens {
         Some(counter) => {
             progress.step(&format!("counting tokens ({})", counter.tokenizer().name()));
@@ -95,9 +105,9 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         totals,
         source_stats,
     };
-    let sample = plan.zip(tallier).map(|(plan, tallier)| {
+    let sample = plan.zip(tallier.zip(calibration)).map(|(plan, measured)| {
         let bytes = (source.bytes_of(&plan.row_groups), source.bytes_of_all());
-        SampleRun::new(plan, tallier, bytes, source.storage.rows)
+        SampleRun::new(plan, measured, bytes, source.storage.rows)
     });
     let mut report = report(config, &session, source, steps);
     if let Some(sample) = sample {
@@ -109,6 +119,55 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         report.projected = Some(projection.projected);
     }
     Ok(report)
+}
+
+/// Runs the rows of `scanned` that `keep` keeps through the tokens and the stages, as the
+/// sample runs, and measures each step; then every thread forgets what counting taught it.
+async fn calibrate(
+    config: &ProfileConfig,
+    session: &Session,
+    stages: &[Box<dyn Stage>],
+    scanned: &Intermediate,
+    keep: impl Fn(u64, Option<&[u8]>) -> bool,
+) -> Result<Calibration> {
+    let started = Started::now();
+    let text_column = &config.source.text_column;
+    let nested = calibration::nested(session, scanned, text_column, keep).await?;
+    let source_bytes = nested.stats().text_bytes as f64;
+    let mut tokens = Tokenizer::load(&config.tokenizer)?.map(TokenCounter::new);
+    let (nested, source_tokens) = match &mut tokens {
+        Some(counter) => {
+            let (counted, stats) = counter.count(session, nested, text_column, "scan").await?;
+            (counted, Some(stats))
+        }
+        None => (nested, None),
+    };
+    let quiet = Progress::new(true);
+    let counting = tokens.as_mut().zip(source_tokens);
+    let (_, reports) =
+        pipeline::run(session, stages, nested, text_column, &quiet, counting, None).await?;
+    forget_pieces();
+    Ok(Calibration {
+        tokens: tokens.map(|t| Point {
+            input_bytes: source_bytes,
+            wall_seconds: t.wall_seconds,
+            cpu_seconds: t.cpu_seconds,
+        }),
+        stages: reports
+            .iter()
+            .map(|r| Point {
+                input_bytes: r.text_bytes_in as f64,
+                wall_seconds: r.wall_seconds,
+                cpu_seconds: r.cpu_seconds,
+            })
+            .collect(),
+        seconds: (
+            started.at.elapsed().as_secs_f64(),
+            resources::cpu_time()
+                .saturating_sub(started.cpu)
+                .as_secs_f64(),
+        ),
+    })
 }
 
 /// What the scan step says it reads.

@@ -2,6 +2,7 @@
 //! dataset with a 95% interval — rows, text and tokens by the ratio estimator over the
 //! sampling units, time and memory in proportion to each step's input.
 
+pub mod calibration;
 pub mod ratio;
 pub mod tally;
 
@@ -15,13 +16,25 @@ use crate::model::profile::{
 use crate::source::SampleUnits;
 use crate::source::sampling::{SampleMode, SamplePlan};
 use crate::util::resources;
+use calibration::{Calibration, Point};
 use ratio::{Design, ratio_total};
 pub use tally::{Tally, tally};
 
 /// How time and memory are projected, as the report says it.
-const COST_MODEL: &str = "time and memory grow in proportion to each step's input text bytes \
-(the scan's to the bytes it reads); their intervals carry the sampling uncertainty of that \
-input, not the machine's run-to-run variation";
+const COST_MODEL: &str = "each step's CPU time grows as a power of its input text bytes, the \
+exponent fitted to the sample and a nested quarter of it (kept within 0.85-1.1: a small sample's fixed costs and warm-up would otherwise pass for slow growth); the interval \
+spans exponents from 0.15 below the fit or linear growth, whichever is lower, to 0.05 above \
+the higher, at the ends of the input's interval: fixed costs and warm-up make small samples \
+slow, and a shared machine's run-to-run noise is about 20%. Wall time is CPU time over the \
+step's parallelism (the threads, unless the sampled step ran long enough to show its own); \
+the scan grows with the bytes it reads, memory with the input";
+
+/// Bounds of a fitted time exponent: a sample's noise must not make a step free or explode.
+const EXPONENT_RANGE: (f64, f64) = (0.85, 1.1);
+/// How far an interval's exponents reach below and above the fit (and linear growth).
+const EXPONENT_MARGIN: (f64, f64) = (0.15, 0.05);
+/// A sampled step shorter than this shows fixed costs more than its parallelism.
+const STEADY_WALL_SECONDS: f64 = 0.5;
 
 /// Tallies a sampled run's results per unit as they are made — the scan's first, then each
 /// stage's — and times itself: that work is the sample's own, not the full run's.
@@ -69,12 +82,20 @@ pub struct SampleRun {
     pub dataset_rows: u64,
     /// Wall and CPU seconds spent tallying: the sample's own work, not projected.
     pub tally_seconds: (f64, f64),
+    /// The nested sample's time per step.
+    pub calibration: Calibration,
 }
 
 impl SampleRun {
-    /// The run of `plan` whose results `tallier` tallied; `bytes_read` of `dataset_bytes`
-    /// on storage were read, and the dataset has `dataset_rows` rows.
-    pub fn new(plan: SamplePlan, tallier: Tallier, bytes: (u64, u64), dataset_rows: u64) -> Self {
+    /// The run of `plan` whose results `tallier` tallied, after the nested `calibration`;
+    /// `bytes_read` of `dataset_bytes` on storage were read, and the dataset has
+    /// `dataset_rows` rows.
+    pub fn new(
+        plan: SamplePlan,
+        (tallier, calibration): (Tallier, Calibration),
+        bytes: (u64, u64),
+        dataset_rows: u64,
+    ) -> Self {
         let mut tallies = tallier.tallies.into_iter();
         let source = tallies.next().unwrap_or_default();
         SampleRun {
@@ -85,6 +106,7 @@ impl SampleRun {
             dataset_bytes: bytes.1,
             dataset_rows,
             tally_seconds: tallier.seconds,
+            calibration,
         }
     }
 }
@@ -101,16 +123,27 @@ pub fn project(run: &SampleRun, report: &ProfileReport) -> Projection {
     let p = Projector::new(run);
     let mut input = &run.source;
     let mut stages = Vec::with_capacity(run.stages.len());
-    for (tally, measured) in run.stages.iter().zip(&report.stages) {
+    let threads = report.run.threads as f64;
+    for (i, (tally, measured)) in run.stages.iter().zip(&report.stages).enumerate() {
         let bytes_in = p.total(|u| input.text_bytes[u] as f64);
-        let linear = |figure: f64| linear(figure, bytes_in, measured.text_bytes_in as f64);
+        let at = Point {
+            input_bytes: measured.text_bytes_in as f64,
+            wall_seconds: measured.wall_seconds,
+            cpu_seconds: measured.cpu_seconds,
+        };
+        let curve = Curve::fit(run.calibration.stages.get(i), at, threads);
         stages.push(StageProjection {
             rows_out: p.total(|u| tally.rows[u] as f64),
             rows_dropped: p.total(|u| input.rows[u].saturating_sub(tally.rows[u]) as f64),
             text_bytes_out: p.total(|u| tally.text_bytes[u] as f64),
-            wall_seconds: linear(measured.wall_seconds),
-            cpu_seconds: linear(measured.cpu_seconds),
-            peak_memory_bytes: linear(measured.peak_memory_bytes as f64),
+            wall_seconds: curve.wall(bytes_in),
+            cpu_seconds: curve.cpu(bytes_in),
+            time_exponent: curve.exponent,
+            peak_memory_bytes: linear(
+                measured.peak_memory_bytes as f64,
+                bytes_in,
+                measured.text_bytes_in as f64,
+            ),
             tokens_out: tally.tokens.as_ref().map(|t| p.total(|u| t[u] as f64)),
         });
         input = tally;
@@ -197,14 +230,24 @@ impl<'a> Projector<'a> {
         // Counting tokens is outside the steps: its sampled time out of the run's rest, its
         // projected time in.
         let tokens = report.tokens.as_ref().map(|t| {
-            let scale = |x| linear(x, source_bytes, report.source.text_bytes as f64);
+            let at = Point {
+                input_bytes: report.source.text_bytes as f64,
+                wall_seconds: t.wall_seconds,
+                cpu_seconds: t.cpu_seconds,
+            };
+            let nested = self.run.calibration.tokens.as_ref();
+            let curve = Curve::fit(nested, at, report.run.threads as f64);
             (
                 (t.wall_seconds, t.cpu_seconds),
-                (scale(t.wall_seconds), scale(t.cpu_seconds)),
+                (curve.wall(source_bytes), curve.cpu(source_bytes)),
             )
         });
         let totals = &report.totals;
         let (tally_wall, tally_cpu) = self.run.tally_seconds;
+        let (tally_wall, tally_cpu) = (
+            tally_wall + self.run.calibration.seconds.0,
+            tally_cpu + self.run.calibration.seconds.1,
+        );
         let rest = |run: f64, steps: f64, tally: f64, counting: Option<(f64, Estimate)>| {
             let (sampled, projected) = counting.unwrap_or((0.0, Estimate::exact(0.0)));
             let fixed = (run - steps - tally - sampled).max(0.0);
@@ -319,6 +362,66 @@ impl<'a> Projector<'a> {
             interval,
             notes: notes(plan, report),
         }
+    }
+}
+
+/// How a step's CPU time grows with its input: `cpu ∝ input^exponent` through the sample's
+/// point, fitted to the nested sample's point when there is one.
+struct Curve {
+    at: Point,
+    exponent: f64,
+    parallelism: f64,
+}
+
+impl Curve {
+    fn fit(nested: Option<&Point>, at: Point, threads: f64) -> Self {
+        let exponent = nested
+            .filter(|n| n.input_bytes > 0.0 && at.input_bytes > n.input_bytes)
+            .filter(|n| n.cpu_seconds > 0.0 && at.cpu_seconds > 0.0)
+            .map(|n| (at.cpu_seconds / n.cpu_seconds).ln() / (at.input_bytes / n.input_bytes).ln())
+            .filter(|b| b.is_finite())
+            .map_or(1.0, |b| b.clamp(EXPONENT_RANGE.0, EXPONENT_RANGE.1));
+        let parallelism = if at.wall_seconds >= STEADY_WALL_SECONDS {
+            (at.cpu_seconds / at.wall_seconds).clamp(1.0, threads.max(1.0))
+        } else {
+            threads.max(1.0)
+        };
+        Curve {
+            at,
+            exponent,
+            parallelism,
+        }
+    }
+
+    /// CPU seconds for an input of `input` bytes: the fitted curve, with an interval that
+    /// spans it and linear growth, widened by [`EXPONENT_MARGIN`], at the ends of the input's
+    /// interval.
+    fn cpu(&self, input: Estimate) -> Estimate {
+        if self.at.input_bytes <= 0.0 {
+            return Estimate::exact(self.at.cpu_seconds);
+        }
+        let at = |bytes: f64, exponent: f64| {
+            self.at.cpu_seconds * (bytes.max(0.0) / self.at.input_bytes).powf(exponent)
+        };
+        let flattest = self.exponent.min(1.0) - EXPONENT_MARGIN.0;
+        let steepest = self.exponent.max(1.0) + EXPONENT_MARGIN.1;
+        let value = at(input.value, self.exponent);
+        // Below the sample's size a flatter curve is the higher one.
+        let ends = [
+            at(input.low, flattest),
+            at(input.low, steepest),
+            at(input.high, flattest),
+            at(input.high, steepest),
+        ];
+        Estimate {
+            value,
+            low: ends.iter().copied().fold(value, f64::min),
+            high: ends.iter().copied().fold(value, f64::max),
+        }
+    }
+
+    fn wall(&self, input: Estimate) -> Estimate {
+        self.cpu(input).scaled(1.0 / self.parallelism)
     }
 }
 

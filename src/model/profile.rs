@@ -101,6 +101,8 @@ pub struct StageProjection {
     pub text_bytes_out: Estimate,
     pub wall_seconds: Estimate,
     pub cpu_seconds: Estimate,
+    /// The exponent of the stage's CPU time in its input bytes (1: linear).
+    pub time_exponent: f64,
     pub peak_memory_bytes: Estimate,
     /// Total tokens of the stage's result; absent without a tokenizer.
     pub tokens_out: Option<Estimate>,

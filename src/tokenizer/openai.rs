@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use regex_automata::meta::{Cache, Regex};
 use regex_automata::{Anchored, Input};
@@ -55,6 +56,17 @@ type PieceCounts = HashMap<Box<[u8]>, u32, foldhash::fast::FixedState>;
 struct ThreadState {
     caches: [Option<Cache>; 2],
     memo: [PieceCounts; 2],
+    /// The [`GENERATION`] the memo belongs to.
+    generation: u64,
+}
+
+/// Bumped by [`forget_pieces`]: a thread whose memo is of an older generation clears it.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// Every thread forgets the piece counts it remembers before it next counts: a run measured
+/// after another starts as cold as a fresh process would.
+pub fn forget_pieces() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
 thread_local! {
@@ -74,7 +86,12 @@ impl Encoding {
         let splitter = &SPLITTERS[self as usize];
         let bpe = self.bpe();
         STATE.with_borrow_mut(|state| {
-            let ThreadState { caches, memo } = state;
+            let generation = GENERATION.load(Ordering::Relaxed);
+            if state.generation != generation {
+                state.memo.iter_mut().for_each(PieceCounts::clear);
+                state.generation = generation;
+            }
+            let ThreadState { caches, memo, .. } = state;
             let cache = caches[self as usize].get_or_insert_with(|| splitter.create_cache());
             let memo = &mut memo[self as usize];
             let mut tokens = 0;

@@ -62,7 +62,11 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("engines: stage specs", &["stages::spec"]),
     (
         "engines: projection parts",
-        &["estimate::ratio", "estimate::tally"],
+        &[
+            "estimate::calibration",
+            "estimate::ratio",
+            "estimate::tally",
+        ],
     ),
     ("engines: money", &["cost"]),
     ("data: sources", &["source"]),
