@@ -69,3 +69,13 @@ grouping=$(bench_executable band_grouping)
 "$grouping" "$corpus" --repeat "${REPEAT:-5}"
 "$venv/bin/python" benches/near_dedup.py recall --verify --binary "$CARGO_TARGET_DIR/release/prepcost" \
     --data "$recall" --labels "$recall.labels.parquet"
+# Sampling: 2 M rows in 16 files of 512-row row groups (so that 1% draws 39 of them), profiled
+# in full and from 1% and 10% samples of each mode, 20 seeds each.
+sampled="$cache/bench_2m_rg512"
+if [ ! -f "$sampled.truth.json" ]; then
+    "$venv/bin/python" "$datasets/make_bench_corpus.py" --source "$datasets/text/en_prose.parquet" \
+        --rows 2000000 --files 16 --row-group-size 512 --exact-frac 0.10 --near-frac 0.10 \
+        --edit-rate 0.05 --seed 7 --out "$sampled" --quiet >&2
+fi
+"$venv/bin/python" benches/sampling_accuracy.py --binary "$CARGO_TARGET_DIR/release/prepcost" \
+    --corpus "$sampled" --seeds 20 --full-runs 3

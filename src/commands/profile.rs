@@ -19,7 +19,7 @@ use crate::model::tokens::TokenStats;
 use crate::pipeline::{self, Meter};
 use crate::source::Dataset;
 use crate::source::SamplePlan;
-use crate::source::scan::scan;
+use crate::source::scan::{Scanned, scan};
 use crate::stages::{self, Stage};
 use crate::storage::instrumented::RequestCounter;
 use crate::storage::{self, Location, Provider, StorageOptions};
@@ -50,7 +50,11 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         .map(|spec| SamplePlan::new(spec, source.storage.row_groups as usize));
     progress.step(&scan_message(config, &source, plan.as_ref()));
     let meter = Meter::start(&session);
-    let (scanned, units) = scan(&session, &source.dataset, &config.source, plan.as_ref()).await?;
+    let Scanned {
+        result: scanned,
+        units,
+        decoded_bytes,
+    } = scan(&session, &source.dataset, &config.source, plan.as_ref()).await?;
     let scan_step = meter.finish(&scanned);
     let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
@@ -107,7 +111,7 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     };
     let sample = plan.zip(tallier.zip(calibration)).map(|(plan, measured)| {
         let bytes = (source.bytes_of(&plan.row_groups), source.bytes_of_all());
-        SampleRun::new(plan, measured, bytes, source.storage.rows)
+        SampleRun::new(plan, measured, bytes, source.storage.rows, decoded_bytes)
     });
     let mut report = report(config, &session, source, steps);
     if let Some(sample) = sample {

@@ -439,6 +439,13 @@ fn new_bytes(
     (own, shared)
 }
 
+/// Bytes of the buffers of `batch` not yet in `seen` (added to it).
+pub fn new_buffer_bytes(seen: &mut HashSet<usize>, batch: &RecordBatch) -> usize {
+    let mut bytes = 0;
+    for_new_buffers(seen, batch, |_, capacity| bytes += capacity);
+    bytes
+}
+
 /// Calls `f` with the address and capacity of each buffer of `batch` not yet in `seen`, and
 /// adds it: batches that share buffers (string views into one decoded page, slices of one
 /// allocation) are counted once.

@@ -27,12 +27,16 @@ spans exponents from 0.15 below the fit or linear growth, whichever is lower, to
 the higher, at the ends of the input's interval: fixed costs and warm-up make small samples \
 slow, and a shared machine's run-to-run noise is about 20%. Wall time is CPU time over the \
 step's parallelism (the threads, unless the sampled step ran long enough to show its own); \
-the scan grows with the bytes it reads, memory with the input";
+the scan grows with the bytes it reads. A step's peak memory is the step before's result, \
+held whole (the scan's: what its row groups decode to; within 10%), plus the step's own \
+memory, growing with its input (the interval as for time)";
 
 /// Bounds of a fitted time exponent: a sample's noise must not make a step free or explode.
 const EXPONENT_RANGE: (f64, f64) = (0.85, 1.1);
 /// How far an interval's exponents reach below and above the fit (and linear growth).
 const EXPONENT_MARGIN: (f64, f64) = (0.15, 0.05);
+/// How far a held result's memory may be from its projection.
+const HELD_MARGIN: f64 = 0.1;
 /// A sampled step shorter than this shows fixed costs more than its parallelism.
 const STEADY_WALL_SECONDS: f64 = 0.5;
 
@@ -84,17 +88,20 @@ pub struct SampleRun {
     pub tally_seconds: (f64, f64),
     /// The nested sample's time per step.
     pub calibration: Calibration,
+    /// Memory the row groups read held once decoded, before rows were sampled inside them.
+    pub decoded_bytes: u64,
 }
 
 impl SampleRun {
     /// The run of `plan` whose results `tallier` tallied, after the nested `calibration`;
-    /// `bytes_read` of `dataset_bytes` on storage were read, and the dataset has
-    /// `dataset_rows` rows.
+    /// `bytes_read` of `dataset_bytes` on storage were read, decoded into `decoded_bytes`, and
+    /// the dataset has `dataset_rows` rows.
     pub fn new(
         plan: SamplePlan,
         (tallier, calibration): (Tallier, Calibration),
         bytes: (u64, u64),
         dataset_rows: u64,
+        decoded_bytes: u64,
     ) -> Self {
         let mut tallies = tallier.tallies.into_iter();
         let source = tallies.next().unwrap_or_default();
@@ -107,6 +114,7 @@ impl SampleRun {
             dataset_rows,
             tally_seconds: tallier.seconds,
             calibration,
+            decoded_bytes,
         }
     }
 }
@@ -124,6 +132,9 @@ pub fn project(run: &SampleRun, report: &ProfileReport) -> Projection {
     let mut input = &run.source;
     let mut stages = Vec::with_capacity(run.stages.len());
     let threads = report.run.threads as f64;
+    // What the step before held (its result), projected and as the sample measured it.
+    let mut previous = p.scan_result();
+    let mut previous_sampled = report.scan.result_bytes;
     for (i, (tally, measured)) in run.stages.iter().zip(&report.stages).enumerate() {
         let bytes_in = p.total(|u| input.text_bytes[u] as f64);
         let at = Point {
@@ -132,20 +143,26 @@ pub fn project(run: &SampleRun, report: &ProfileReport) -> Projection {
             cpu_seconds: measured.cpu_seconds,
         };
         let curve = Curve::fit(run.calibration.stages.get(i), at, threads);
+        let sampled_in = measured.text_bytes_in as f64;
+        // The stage's peak: its input, held whole, and its own memory, growing with it.
+        let working = measured.peak_memory_bytes.saturating_sub(previous_sampled) as f64;
+        let text_bytes_out = p.total(|u| tally.text_bytes[u] as f64);
         stages.push(StageProjection {
             rows_out: p.total(|u| tally.rows[u] as f64),
             rows_dropped: p.total(|u| input.rows[u].saturating_sub(tally.rows[u]) as f64),
-            text_bytes_out: p.total(|u| tally.text_bytes[u] as f64),
+            text_bytes_out,
             wall_seconds: curve.wall(bytes_in),
             cpu_seconds: curve.cpu(bytes_in),
             time_exponent: curve.exponent,
-            peak_memory_bytes: linear(
-                measured.peak_memory_bytes as f64,
-                bytes_in,
-                measured.text_bytes_in as f64,
-            ),
+            peak_memory_bytes: held(previous).plus(grow(working, sampled_in, 1.0, bytes_in)),
             tokens_out: tally.tokens.as_ref().map(|t| p.total(|u| t[u] as f64)),
         });
+        previous = linear(
+            measured.result_bytes as f64,
+            text_bytes_out,
+            measured.text_bytes_out as f64,
+        );
+        previous_sampled = measured.result_bytes;
         input = tally;
     }
     let projected = p.run(report, &stages);
@@ -190,6 +207,12 @@ impl<'a> Projector<'a> {
         ratio_total(&pairs, self.run.dataset_rows as f64, self.design)
     }
 
+    /// What the full scan holds: what the sample's row groups held once decoded, for every
+    /// row group.
+    fn scan_result(&self) -> Estimate {
+        Estimate::exact(self.run.decoded_bytes as f64 * self.read_factor())
+    }
+
     /// How much more the full scan reads than the sample's.
     fn read_factor(&self) -> f64 {
         match self.run.plan.mode {
@@ -205,11 +228,7 @@ impl<'a> Projector<'a> {
         let scan = (
             Estimate::exact(report.scan.wall_seconds * self.read_factor()),
             Estimate::exact(report.scan.cpu_seconds * self.read_factor()),
-            linear(
-                report.scan.peak_memory_bytes as f64,
-                source_bytes,
-                report.source.text_bytes as f64,
-            ),
+            held(self.scan_result()),
         );
         let result_bytes = stages.last().map_or(source_bytes, |s| s.text_bytes_out);
         let result_measured = report.totals.text_bytes_out as f64;
@@ -393,35 +412,53 @@ impl Curve {
         }
     }
 
-    /// CPU seconds for an input of `input` bytes: the fitted curve, with an interval that
-    /// spans it and linear growth, widened by [`EXPONENT_MARGIN`], at the ends of the input's
-    /// interval.
+    /// CPU seconds for an input of `input` bytes (see [`grow`]).
     fn cpu(&self, input: Estimate) -> Estimate {
-        if self.at.input_bytes <= 0.0 {
-            return Estimate::exact(self.at.cpu_seconds);
-        }
-        let at = |bytes: f64, exponent: f64| {
-            self.at.cpu_seconds * (bytes.max(0.0) / self.at.input_bytes).powf(exponent)
-        };
-        let flattest = self.exponent.min(1.0) - EXPONENT_MARGIN.0;
-        let steepest = self.exponent.max(1.0) + EXPONENT_MARGIN.1;
-        let value = at(input.value, self.exponent);
-        // Below the sample's size a flatter curve is the higher one.
-        let ends = [
-            at(input.low, flattest),
-            at(input.low, steepest),
-            at(input.high, flattest),
-            at(input.high, steepest),
-        ];
-        Estimate {
-            value,
-            low: ends.iter().copied().fold(value, f64::min),
-            high: ends.iter().copied().fold(value, f64::max),
-        }
+        grow(
+            self.at.cpu_seconds,
+            self.at.input_bytes,
+            self.exponent,
+            input,
+        )
     }
 
     fn wall(&self, input: Estimate) -> Estimate {
         self.cpu(input).scaled(1.0 / self.parallelism)
+    }
+}
+
+/// `measured` on a sample whose input was `sampled_input` bytes, for an input of `input`
+/// bytes, growing as `input^exponent`; the interval spans that curve and linear growth,
+/// widened by [`EXPONENT_MARGIN`], at the ends of the input's interval.
+fn grow(measured: f64, sampled_input: f64, exponent: f64, input: Estimate) -> Estimate {
+    if sampled_input <= 0.0 {
+        return Estimate::exact(measured);
+    }
+    let at = |bytes: f64, exponent: f64| measured * (bytes.max(0.0) / sampled_input).powf(exponent);
+    let flattest = exponent.min(1.0) - EXPONENT_MARGIN.0;
+    let steepest = exponent.max(1.0) + EXPONENT_MARGIN.1;
+    let value = at(input.value, exponent);
+    // Below the sample's size a flatter curve is the higher one.
+    let ends = [
+        at(input.low, flattest),
+        at(input.low, steepest),
+        at(input.high, flattest),
+        at(input.high, steepest),
+    ];
+    Estimate {
+        value,
+        low: ends.iter().copied().fold(value, f64::min),
+        high: ends.iter().copied().fold(value, f64::max),
+    }
+}
+
+/// A result's memory as projected, widened by [`HELD_MARGIN`]: how decoded pages and batches
+/// fall, and which buffers are shared, move it by a few percent.
+fn held(result: Estimate) -> Estimate {
+    Estimate {
+        low: result.low * (1.0 - HELD_MARGIN),
+        high: result.high * (1.0 + HELD_MARGIN),
+        ..result
     }
 }
 
@@ -458,15 +495,16 @@ fn notes(plan: &SamplePlan, report: &ProfileReport) -> Vec<String> {
     if dedup && plan.mode != SampleMode::Content {
         notes.push(
             "copies of a text in different sampling units are not seen together: the \
-             projected exact duplicates are biased low (--sample-by content keeps every copy \
-             of a text together)"
+             projected exact duplicates are biased low, and rows and tokens after the dedup \
+             stage high (--sample-by content keeps every copy of a text together)"
                 .to_string(),
         );
     }
     if report.stages.iter().any(|s| s.near_dedup.is_some()) {
         notes.push(
             "near duplicates (similar, not identical texts) are split by the sample: the \
-             projected near duplicates are a lower bound"
+             projected near duplicates are a lower bound, and rows and tokens after the \
+             near-dedup stage an upper bound"
                 .to_string(),
         );
     }

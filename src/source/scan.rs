@@ -6,6 +6,7 @@
 //! coordination between them. A sampled scan reads only the sample's row groups, or keeps
 //! only the sample's rows of each.
 
+use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ use futures::{FutureExt, StreamExt};
 use super::dataset::Dataset;
 use super::sampling::{SampleMode, SamplePlan, SampleUnits, UnitsBuilder, for_each_text};
 use super::spec::SourceSpec;
+use crate::engine::intermediate::new_buffer_bytes;
 use crate::engine::{HIDDEN_COLUMNS, Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result, describe, panic_message};
 
@@ -42,14 +44,24 @@ struct Chunk {
     first_row: u64,
 }
 
-/// Reads the source — or the part `sample` picks — into an [`Intermediate`] with
-/// `__source_row` as its last column; with a sample, also the sampling unit of every row read.
+/// What a scan read.
+pub struct Scanned {
+    /// The rows, with `__source_row` as the last column.
+    pub result: Intermediate,
+    /// With a sample, the sampling unit of every row read.
+    pub units: Option<SampleUnits>,
+    /// Memory the decoded row groups held before a sample kept some of their rows (the
+    /// result's bytes when no rows were left out): what a full scan of them would hold.
+    pub decoded_bytes: u64,
+}
+
+/// Reads the source — or the part `sample` picks — in source order.
 pub async fn scan(
     session: &Session,
     dataset: &Dataset,
     source: &SourceSpec,
     sample: Option<&SamplePlan>,
-) -> Result<(Intermediate, Option<SampleUnits>)> {
+) -> Result<Scanned> {
     let state = session.ctx.state();
     let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
     let objects: Vec<_> = dataset.files.iter().map(|f| f.object.clone()).collect();
@@ -119,8 +131,7 @@ pub async fn scan(
         schema,
         sampler,
     };
-    let (scanned, listed) = read(session, dataset, reading, &source.text_column, units).await?;
-    Ok((scanned, listed))
+    read(session, dataset, reading, &source.text_column, units).await
 }
 
 /// Where the units of a sample come from: row groups are known from the footers; rows and
@@ -201,7 +212,7 @@ async fn read(
     reading: Reading,
     text_column: &str,
     mut units: Option<Units>,
-) -> Result<(Intermediate, Option<SampleUnits>)> {
+) -> Result<Scanned> {
     let Reading {
         plan,
         chunks,
@@ -209,6 +220,7 @@ async fn read(
         sampler,
     } = reading;
     let mut collector = session.collector(Arc::clone(&schema), text_column, "scan");
+    let mut decoded_bytes = 0;
     let task = session.ctx.task_ctx();
     let mut reads = futures::stream::iter(chunks.into_iter().enumerate())
         .map(|(partition, chunk)| {
@@ -227,7 +239,10 @@ async fn read(
     while let Some((chunk, outcome)) = reads.next().await {
         let path = &dataset.files[chunk.file].display;
         let batches = match outcome {
-            Ok(Ok(Ok(batches))) => batches,
+            Ok(Ok(Ok((batches, decoded)))) => {
+                decoded_bytes += decoded;
+                batches
+            }
             Ok(Ok(Err(e))) => {
                 return Err(Error::SourceFile {
                     path: path.clone(),
@@ -261,14 +276,21 @@ async fn read(
         }
     }
     drop(reads);
-    let scanned = collector
+    let result = collector
         .finish()
         .map_err(|e| Error::engine("keeping the scanned source", &e))?;
     let units = units.map(|units| match units {
         Units::Known(units) => units,
         Units::Listed(builder) => builder.finish(),
     });
-    Ok((scanned, units))
+    if sampler.is_none() {
+        decoded_bytes = result.bytes();
+    }
+    Ok(Scanned {
+        result,
+        units,
+        decoded_bytes,
+    })
 }
 
 /// Adds the rows of `batch` (with `__source_row` last) to the units listed.
@@ -309,7 +331,8 @@ fn chunks(dataset: &Dataset) -> Vec<Chunk> {
 }
 
 /// Decodes one partition of the scan, appends the source positions and keeps the rows
-/// `sampler` (a sample and the text column's index) keeps.
+/// `sampler` (a sample and the text column's index) keeps; with one, also the bytes the
+/// decoded batches held before.
 async fn read_chunk(
     plan: Arc<dyn ExecutionPlan>,
     partition: usize,
@@ -317,10 +340,11 @@ async fn read_chunk(
     first_row: u64,
     schema: SchemaRef,
     sampler: Option<Arc<(SamplePlan, usize)>>,
-) -> Result<Vec<RecordBatch>, DataFusionError> {
+) -> Result<(Vec<RecordBatch>, u64), DataFusionError> {
     let mut stream = plan.execute(partition, task)?;
     let mut next_row = first_row;
     let mut batches = Vec::new();
+    let (mut decoded, mut buffers) = (0, HashSet::new());
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let rows = batch.num_rows() as u64;
@@ -330,14 +354,17 @@ async fn read_chunk(
         columns.push(positions);
         let batch = RecordBatch::try_new(Arc::clone(&schema), columns)?;
         let batch = match &sampler {
-            Some(sampler) => keep_sampled(&batch, &sampler.0, sampler.1, next_row - rows)?,
+            Some(sampler) => {
+                decoded += new_buffer_bytes(&mut buffers, &batch) as u64;
+                keep_sampled(&batch, &sampler.0, sampler.1, next_row - rows)?
+            }
             None => batch,
         };
         if batch.num_rows() > 0 {
             batches.push(batch);
         }
     }
-    Ok(batches)
+    Ok((batches, decoded))
 }
 
 /// The rows of `batch`, whose first row is at `first_row`, that `plan` keeps.
