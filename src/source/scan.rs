@@ -13,9 +13,10 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     AsArray, BooleanArray, BooleanBufferBuilder, RecordBatch, UInt64Array,
 };
-use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::compute::{BatchCoalescer, filter_record_batch};
 use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::common::ScalarValue;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::datasource::file_format::FileFormat;
@@ -35,6 +36,9 @@ use super::spec::SourceSpec;
 use crate::engine::intermediate::new_buffer_bytes;
 use crate::engine::{HIDDEN_COLUMNS, Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result, describe, panic_message};
+
+/// Rows per batch the scan keeps: DataFusion's default batch size.
+const BATCH_ROWS: usize = 8192;
 
 /// One row group to read: which file, which row group, and the source position of its first row.
 #[derive(Debug, Clone, Copy)]
@@ -220,6 +224,21 @@ async fn read(
         sampler,
     } = reading;
     let mut collector = session.collector(Arc::clone(&schema), text_column, "scan");
+    let keep_failed = |e: ArrowError| Error::engine("keeping the scanned source", &e.into());
+    // A sample's few rows of many row groups together, in batches as large as a full scan's:
+    // a stage's cost per row depends on its batches' size.
+    let mut coalescer = sampler
+        .is_some()
+        .then(|| BatchCoalescer::new(Arc::clone(&schema), BATCH_ROWS));
+    let text_index = schema.index_of(text_column).ok();
+    let mut keep = |batch: RecordBatch| {
+        if let Some(Units::Listed(builder)) = &mut units {
+            list_units(builder, &batch, text_index);
+        }
+        collector
+            .push(batch)
+            .map_err(|e| Error::engine("keeping the scanned source", &e))
+    };
     let mut decoded_bytes = 0;
     let task = session.ctx.task_ctx();
     let mut reads = futures::stream::iter(chunks.into_iter().enumerate())
@@ -267,15 +286,23 @@ async fn read(
             }
         };
         for batch in batches {
-            if let Some(Units::Listed(builder)) = &mut units {
-                list_units(builder, &batch, schema.index_of(text_column).ok());
+            let Some(coalescer) = &mut coalescer else {
+                keep(batch)?;
+                continue;
+            };
+            coalescer.push_batch(batch).map_err(keep_failed)?;
+            while let Some(batch) = coalescer.next_completed_batch() {
+                keep(batch)?;
             }
-            collector
-                .push(batch)
-                .map_err(|e| Error::engine("keeping the scanned source", &e))?;
         }
     }
     drop(reads);
+    if let Some(mut coalescer) = coalescer {
+        coalescer.finish_buffered_batch().map_err(keep_failed)?;
+        while let Some(batch) = coalescer.next_completed_batch() {
+            keep(batch)?;
+        }
+    }
     let result = collector
         .finish()
         .map_err(|e| Error::engine("keeping the scanned source", &e))?;
