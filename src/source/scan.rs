@@ -37,7 +37,7 @@ use crate::engine::intermediate::new_buffer_bytes;
 use crate::engine::{HIDDEN_COLUMNS, Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result, describe, panic_message};
 
-/// Rows per batch the scan keeps: DataFusion's default batch size.
+/// Rows per batch a scan decodes at most: DataFusion's default batch size.
 const BATCH_ROWS: usize = 8192;
 
 /// One row group to read: which file, which row group, and the source position of its first row.
@@ -225,11 +225,12 @@ async fn read(
     } = reading;
     let mut collector = session.collector(Arc::clone(&schema), text_column, "scan");
     let keep_failed = |e: ArrowError| Error::engine("keeping the scanned source", &e.into());
-    // A sample's few rows of many row groups together, in batches as large as a full scan's:
-    // a stage's cost per row depends on its batches' size.
+    // A sample's few rows of many row groups together, in batches as large as a full scan's
+    // (a row group's, up to DataFusion's batch size): a stage's cost per row depends on them.
+    let full_scan_batch = median_rows(dataset, &chunks).clamp(1, BATCH_ROWS as u64) as usize;
     let mut coalescer = sampler
         .is_some()
-        .then(|| BatchCoalescer::new(Arc::clone(&schema), BATCH_ROWS));
+        .then(|| BatchCoalescer::new(Arc::clone(&schema), full_scan_batch));
     let text_index = schema.index_of(text_column).ok();
     let mut keep = |batch: RecordBatch| {
         if let Some(Units::Listed(builder)) = &mut units {
@@ -338,6 +339,13 @@ impl Chunk {
         let metadata = dataset.files[self.file].metadata.row_group(self.row_group);
         u64::try_from(metadata.num_rows()).unwrap_or(0)
     }
+}
+
+/// The median rows of the row groups `chunks`.
+fn median_rows(dataset: &Dataset, chunks: &[Chunk]) -> u64 {
+    let mut rows: Vec<u64> = chunks.iter().map(|c| c.rows(dataset)).collect();
+    rows.sort_unstable();
+    rows.get(rows.len() / 2).copied().unwrap_or(0)
 }
 
 /// Every row group of every file, with the source position of its first row.
