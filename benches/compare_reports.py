@@ -35,6 +35,7 @@ MEASURED = {
     "peak_memory_bytes", "peak_rss_bytes", "result_bytes", "memory_limit_bytes",
     "rss_growth_bytes", "peak_bytes", "threads", "cores", "core_hours", "compute_usd",
     "cpu_utilisation", "speedup", "efficiency", "seconds", "headroom", "summary", "fast_enough",
+    "run_cpu_by_part",
 }
 
 

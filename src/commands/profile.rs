@@ -12,8 +12,8 @@ use crate::estimate::calibration::{self, Calibration, Point};
 use crate::estimate::{self, SampleRun, Tallier};
 use crate::model::SCHEMA_VERSION;
 use crate::model::profile::{
-    OutputReport, ProfileReport, RunReport, SourceReport, StageReport, StepReport, StorageReport,
-    TokensReport, Totals,
+    CpuByPart, OutputReport, ProfileReport, RunReport, SourceReport, StageReport, StepReport,
+    StorageReport, TokensReport, Totals,
 };
 use crate::model::tokens::TokenStats;
 use crate::pipeline::{self, Meter};
@@ -94,10 +94,11 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         .zip(source_tokens)
         .map(|(counter, source)| tokens_report(&counter, source, &stage_reports));
     let (output, result_stats) = write_output(config, &session, result, progress).await?;
+    let tokens_cpu = tokens.as_ref().map_or(0.0, |t| t.cpu_seconds);
     let totals = totals(
         &scan_step,
         &stage_reports,
-        output.as_ref(),
+        (output.as_ref(), tokens_cpu),
         (source_stats, result_stats),
         &started,
     );
@@ -371,16 +372,19 @@ impl Started {
 fn totals(
     scan: &StepReport,
     stages: &[StageReport],
-    output: Option<&OutputReport>,
+    (output, tokens_cpu): (Option<&OutputReport>, f64),
     (source, result): (TextStats, TextStats),
     started: &Started,
 ) -> Totals {
+    let run_cpu = resources::cpu_time()
+        .saturating_sub(started.cpu)
+        .as_secs_f64();
+    let stages_cpu = stages.iter().map(|s| s.cpu_seconds).sum::<f64>();
+    let output_cpu = output.map_or(0.0, |o| o.cpu_seconds);
     let wall = scan.wall_seconds
         + stages.iter().map(|s| s.wall_seconds).sum::<f64>()
         + output.map_or(0.0, |o| o.wall_seconds);
-    let cpu = scan.cpu_seconds
-        + stages.iter().map(|s| s.cpu_seconds).sum::<f64>()
-        + output.map_or(0.0, |o| o.cpu_seconds);
+    let cpu = scan.cpu_seconds + stages_cpu + output_cpu;
     let peak = stages
         .iter()
         .map(|s| s.peak_memory_bytes)
@@ -399,9 +403,14 @@ fn totals(
         wall_seconds: wall,
         cpu_seconds: cpu,
         run_wall_seconds: started.at.elapsed().as_secs_f64(),
-        run_cpu_seconds: resources::cpu_time()
-            .saturating_sub(started.cpu)
-            .as_secs_f64(),
+        run_cpu_seconds: run_cpu,
+        run_cpu_by_part: CpuByPart {
+            scan: scan.cpu_seconds,
+            stages: stages_cpu,
+            tokens: tokens_cpu,
+            output: output_cpu,
+            other: (run_cpu - cpu - tokens_cpu).max(0.0),
+        },
         peak_memory_bytes: peak,
         peak_rss_bytes: resources::peak_rss(),
     }

@@ -11,7 +11,8 @@ use std::time::Instant;
 use crate::engine::{Intermediate, Session};
 use crate::error::Result;
 use crate::model::profile::{
-    Estimate, ProfileReport, ProjectedReport, ProjectedTotals, SampleReport, StageProjection,
+    CpuByPart, Estimate, ProfileReport, ProjectedReport, ProjectedTotals, SampleReport,
+    StageProjection,
 };
 use crate::source::SampleUnits;
 use crate::source::sampling::{SampleMode, SamplePlan};
@@ -225,75 +226,20 @@ impl<'a> Projector<'a> {
 
     fn run(&self, report: &ProfileReport, stages: &[StageProjection]) -> ProjectedReport {
         let source_bytes = self.total(|u| self.run.source.text_bytes[u] as f64);
-        let scan = (
-            Estimate::exact(report.scan.wall_seconds * self.read_factor()),
-            Estimate::exact(report.scan.cpu_seconds * self.read_factor()),
-            held(self.scan_result()),
-        );
         let result_bytes = stages.last().map_or(source_bytes, |s| s.text_bytes_out);
-        let result_measured = report.totals.text_bytes_out as f64;
-        let output = report.output.as_ref().map(|o| {
-            let scale = |x| linear(x, result_bytes, result_measured);
-            (scale(o.wall_seconds), scale(o.cpu_seconds))
-        });
-        let sum =
-            |pick: fn(&StageProjection) -> Estimate, first: Estimate, last: Option<Estimate>| {
-                stages
-                    .iter()
-                    .map(pick)
-                    .chain(last)
-                    .fold(first, Estimate::plus)
-            };
-        let wall = sum(|s| s.wall_seconds, scan.0, output.map(|o| o.0));
-        let cpu = sum(|s| s.cpu_seconds, scan.1, output.map(|o| o.1));
-        // Counting tokens is outside the steps: its sampled time out of the run's rest, its
-        // projected time in.
-        let tokens = report.tokens.as_ref().map(|t| {
-            let at = Point {
-                input_bytes: report.source.text_bytes as f64,
-                wall_seconds: t.wall_seconds,
-                cpu_seconds: t.cpu_seconds,
-            };
-            let nested = self.run.calibration.tokens.as_ref();
-            let curve = Curve::fit(nested, at, report.run.threads as f64);
-            (
-                (t.wall_seconds, t.cpu_seconds),
-                (curve.wall(source_bytes), curve.cpu(source_bytes)),
-            )
-        });
-        let totals = &report.totals;
-        let (tally_wall, tally_cpu) = self.run.tally_seconds;
-        let (tally_wall, tally_cpu) = (
-            tally_wall + self.run.calibration.seconds.0,
-            tally_cpu + self.run.calibration.seconds.1,
-        );
-        let rest = |run: f64, steps: f64, tally: f64, counting: Option<(f64, Estimate)>| {
-            let (sampled, projected) = counting.unwrap_or((0.0, Estimate::exact(0.0)));
-            let fixed = (run - steps - tally - sampled).max(0.0);
-            projected.plus(Estimate::exact(fixed))
-        };
-        let run_wall = wall.plus(rest(
-            totals.run_wall_seconds,
-            totals.wall_seconds,
-            tally_wall,
-            tokens.map(|(sampled, projected)| (sampled.0, projected.0)),
-        ));
-        let run_cpu = cpu.plus(rest(
-            totals.run_cpu_seconds,
-            totals.cpu_seconds,
-            tally_cpu,
-            tokens.map(|(sampled, projected)| (sampled.1, projected.1)),
-        ));
-        let peak = stages
-            .iter()
-            .map(|s| s.peak_memory_bytes)
-            .fold(scan.2, |a, b| Estimate {
-                value: a.value.max(b.value),
-                low: a.low.max(b.low),
-                high: a.high.max(b.high),
-            });
+        let times = self.times(report, stages, (source_bytes, result_bytes));
+        let peak =
+            stages
+                .iter()
+                .map(|s| s.peak_memory_bytes)
+                .fold(held(self.scan_result()), |a, b| Estimate {
+                    value: a.value.max(b.value),
+                    low: a.low.max(b.low),
+                    high: a.high.max(b.high),
+                });
         let per_run_usd = (report.cost.requests_usd + report.cost.egress_usd) * self.read_factor();
         let pricing = &report.cost.pricing;
+        let run_cpu = times.run_cpu_seconds();
         ProjectedReport {
             totals: ProjectedTotals {
                 rows_in: Estimate::exact(self.run.dataset_rows as f64),
@@ -303,10 +249,11 @@ impl<'a> Projector<'a> {
                 ),
                 text_bytes_in: source_bytes,
                 text_bytes_out: result_bytes,
-                wall_seconds: wall,
-                cpu_seconds: cpu,
-                run_wall_seconds: run_wall,
+                wall_seconds: times.wall,
+                cpu_seconds: times.cpu,
+                run_wall_seconds: times.run_wall,
                 run_cpu_seconds: run_cpu,
+                run_cpu_by_part: times.cpu_by_part,
                 peak_memory_bytes: peak,
             },
             tokens_out: stages.last().and_then(|s| s.tokens_out).or_else(|| {
@@ -325,6 +272,81 @@ impl<'a> Projector<'a> {
             }
             .plus(Estimate::exact(per_run_usd)),
             cost_model: COST_MODEL.to_string(),
+        }
+    }
+
+    /// The run's time: its steps', counting tokens, and the rest (listing, footers), which
+    /// does not grow; the sample's own work (the nested run, the tallies) is left out.
+    fn times(
+        &self,
+        report: &ProfileReport,
+        stages: &[StageProjection],
+        (source_bytes, result_bytes): (Estimate, Estimate),
+    ) -> Times {
+        let factor = self.read_factor();
+        let scan = (
+            report.scan.wall_seconds * factor,
+            report.scan.cpu_seconds * factor,
+        );
+        let output =
+            report
+                .output
+                .as_ref()
+                .map_or((Estimate::exact(0.0), Estimate::exact(0.0)), |o| {
+                    let measured = report.totals.text_bytes_out as f64;
+                    let scale = |x| linear(x, result_bytes, measured);
+                    (scale(o.wall_seconds), scale(o.cpu_seconds))
+                });
+        let tokens = report.tokens.as_ref().map_or(Default::default(), |t| {
+            let at = Point {
+                input_bytes: report.source.text_bytes as f64,
+                wall_seconds: t.wall_seconds,
+                cpu_seconds: t.cpu_seconds,
+            };
+            let nested = self.run.calibration.tokens.as_ref();
+            let curve = Curve::fit(nested, at, report.run.threads as f64);
+            (
+                (t.wall_seconds, t.cpu_seconds),
+                (curve.wall(source_bytes), curve.cpu(source_bytes)),
+            )
+        });
+        let sum = |pick: fn(&StageProjection) -> Estimate| {
+            stages
+                .iter()
+                .map(pick)
+                .fold(Estimate::exact(0.0), Estimate::plus)
+        };
+        let (stages_wall, stages_cpu) = (sum(|s| s.wall_seconds), sum(|s| s.cpu_seconds));
+        let totals = &report.totals;
+        let own = self.run.tally_seconds;
+        let nested = self.run.calibration.seconds;
+        let other = |run: f64, steps: f64, own: f64, counting: f64| {
+            Estimate::exact((run - steps - own - counting).max(0.0))
+        };
+        let wall = Estimate::exact(scan.0).plus(stages_wall).plus(output.0);
+        let run_wall = wall.plus(tokens.1.0).plus(other(
+            totals.run_wall_seconds,
+            totals.wall_seconds,
+            own.0 + nested.0,
+            tokens.0.0,
+        ));
+        let cpu_by_part = CpuByPart {
+            scan: Estimate::exact(scan.1),
+            stages: stages_cpu,
+            tokens: tokens.1.1,
+            output: output.1,
+            other: other(
+                totals.run_cpu_seconds,
+                totals.cpu_seconds,
+                own.1 + nested.1,
+                tokens.0.1,
+            ),
+        };
+        Times {
+            wall,
+            cpu: cpu_by_part.scan.plus(stages_cpu).plus(output.1),
+            run_wall,
+            cpu_by_part,
         }
     }
 
@@ -381,6 +403,27 @@ impl<'a> Projector<'a> {
             interval,
             notes: notes(plan, report),
         }
+    }
+}
+
+/// A projected run's time.
+struct Times {
+    /// The steps' (scan, stages, output), summed.
+    wall: Estimate,
+    cpu: Estimate,
+    /// The whole run's.
+    run_wall: Estimate,
+    cpu_by_part: CpuByPart<Estimate>,
+}
+
+impl Times {
+    fn run_cpu_seconds(&self) -> Estimate {
+        let p = &self.cpu_by_part;
+        p.scan
+            .plus(p.stages)
+            .plus(p.tokens)
+            .plus(p.output)
+            .plus(p.other)
     }
 }
 

@@ -57,7 +57,7 @@ pub struct SampleReport {
 }
 
 /// A projected figure and its 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Estimate {
     pub value: f64,
     pub low: f64,
@@ -136,6 +136,7 @@ pub struct ProjectedTotals {
     pub cpu_seconds: Estimate,
     pub run_wall_seconds: Estimate,
     pub run_cpu_seconds: Estimate,
+    pub run_cpu_by_part: CpuByPart<Estimate>,
     pub peak_memory_bytes: Estimate,
 }
 
@@ -279,10 +280,28 @@ pub struct Totals {
     pub run_wall_seconds: f64,
     /// CPU time the process spent on the whole run, on every core: what the run costs.
     pub run_cpu_seconds: f64,
+    /// `run_cpu_seconds` by part.
+    pub run_cpu_by_part: CpuByPart<f64>,
     /// Highest pool reservation of any step.
     pub peak_memory_bytes: u64,
     /// Highest resident memory of the process.
     pub peak_rss_bytes: u64,
+}
+
+/// CPU seconds of a run by part: what its `run_cpu_seconds` is made of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CpuByPart<T> {
+    /// Reading and decoding the source.
+    pub scan: T,
+    /// The pipeline's stages, together.
+    pub stages: T,
+    /// Counting tokens, over all steps.
+    pub tokens: T,
+    /// Writing the output.
+    pub output: T,
+    /// The rest: listing the source, reading its footers, loading the tokenizer, building
+    /// the report (and, in a sampled run, the sample's own work).
+    pub other: T,
 }
 
 /// Money.

@@ -59,7 +59,7 @@ const RUNS: [(&str, &[&str]); 6] = [
 ];
 
 /// Fields that measure the machine or the moment rather than the data.
-const MEASURED: [&str; 17] = [
+const MEASURED: [&str; 18] = [
     "peak_memory_bytes",
     "peak_rss_bytes",
     "result_bytes",
@@ -77,6 +77,7 @@ const MEASURED: [&str; 17] = [
     "headroom",
     "summary",
     "fast_enough",
+    "run_cpu_by_part",
 ];
 
 #[test]

@@ -64,6 +64,11 @@ async fn a_row_group_sample_reads_its_row_groups_and_projects_every_figure() {
     let full = run(&path, None).await;
     assert!(full.sample.is_none() && full.projected.is_none());
     assert!(full.stages.iter().all(|s| s.projected.is_none()));
+    // Every CPU second of the run is in one part.
+    let p = full.totals.run_cpu_by_part;
+    let parts = p.scan + p.stages + p.tokens + p.output + p.other;
+    assert!((parts - full.totals.run_cpu_seconds).abs() < 1e-9, "{p:?}");
+    assert!(p.tokens > 0.0 && p.tokens == full.tokens.as_ref().unwrap().cpu_seconds);
 
     let sampled = run(&path, Some(("0.5", SampleBy::RowGroup, 3))).await;
     let sample = sampled.sample.as_ref().unwrap();
@@ -114,6 +119,10 @@ async fn a_row_group_sample_reads_its_row_groups_and_projects_every_figure() {
     );
     assert!(projected.exact_duplicates.is_some());
     assert!(projected.cost_usd.value > 0.0);
+    let p = projected.totals.run_cpu_by_part;
+    let parts = [p.scan, p.stages, p.tokens, p.output, p.other];
+    let sum = parts.iter().fold(0.0, |a, e| a + e.value);
+    assert!((sum - projected.totals.run_cpu_seconds.value).abs() < 1e-9);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -183,10 +183,17 @@ fn summary(report: &ProfileReport) -> String {
         format_size(totals.peak_memory_bytes),
         format_size(totals.peak_rss_bytes),
     );
+    let part = &totals.run_cpu_by_part;
     out.push_str(&format!(
-        "Whole run, counting tokens and reading footers included: {} s wall, {} s CPU\n",
+        "Whole run, counting tokens and reading footers included: {} s wall, {} s CPU \
+         (scan {}, stages {}, tokens {}, output {}, listing, footers and the rest {})\n",
         seconds(totals.run_wall_seconds),
         seconds(totals.run_cpu_seconds),
+        seconds(part.scan),
+        seconds(part.stages),
+        seconds(part.tokens),
+        seconds(part.output),
+        seconds(part.other),
     ));
     out.push_str(&format!(
         "Cost: {} compute ({:.3e} core-hours at ${}/vCPU-hour); storage {}/month for the source",
