@@ -111,7 +111,7 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         source_stats,
     };
     let sample = plan.zip(tallier.zip(calibration)).map(|(plan, measured)| {
-        let bytes = (source.bytes_of(&plan.row_groups), source.bytes_of_all());
+        let bytes = source.bytes_read(&plan.row_groups);
         SampleRun::new(plan, measured, bytes, source.storage.rows, decoded_bytes)
     });
     let mut report = report(config, &session, source, steps);
@@ -220,27 +220,19 @@ impl Source {
             display,
         })
     }
-}
 
-impl Source {
     /// Bytes on storage of the row groups `row_groups` (indexes over all files, in source
-    /// order), from the footers.
-    fn bytes_of(&self, row_groups: &[usize]) -> u64 {
-        let sizes = self.row_group_bytes();
-        row_groups.iter().filter_map(|&i| sizes.get(i)).sum()
-    }
-
-    fn bytes_of_all(&self) -> u64 {
-        self.row_group_bytes().iter().sum()
-    }
-
-    fn row_group_bytes(&self) -> Vec<u64> {
-        self.dataset
+    /// order) and of all of them, from the footers.
+    fn bytes_read(&self, row_groups: &[usize]) -> (u64, u64) {
+        let sizes: Vec<u64> = self
+            .dataset
             .files
             .iter()
             .flat_map(|f| f.metadata.row_groups())
             .map(|rg| u64::try_from(rg.compressed_size()).unwrap_or(0))
-            .collect()
+            .collect();
+        let read = row_groups.iter().filter_map(|&i| sizes.get(i)).sum();
+        (read, sizes.iter().sum())
     }
 }
 

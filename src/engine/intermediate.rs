@@ -1,13 +1,11 @@
 //! A step's materialised result: record batches held in memory under the memory budget, and
 //! spilled to a local Parquet file beyond it, with the figures the report needs.
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::ByteView;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArrayType};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::TableProvider;
@@ -138,10 +136,9 @@ impl Intermediate {
             .map(|batch| gc_views(batch, |_| true))
             .collect::<Result<_>>()?;
         let mut seen = HashSet::new();
-        let no_input = HashSet::new();
         let bytes: usize = batches
             .iter()
-            .map(|batch| new_bytes(&mut seen, &no_input, batch).0)
+            .map(|batch| new_buffer_bytes(&mut seen, batch))
             .sum();
         reservation.resize(bytes);
         self.bytes = bytes as u64;
@@ -387,31 +384,21 @@ fn without_views(schema: &SchemaRef) -> datafusion::arrow::datatypes::Schema {
 /// Bytes held by the distinct data buffers of the string view columns of `batches`, and bytes
 /// of those buffers that some row's value is (values of 12 bytes or less live in the view).
 fn view_buffer_use(batches: &[RecordBatch]) -> (usize, usize) {
-    let mut shown: HashMap<usize, usize> = HashMap::new();
-    let mut held = 0;
+    let mut seen = HashSet::new();
+    let (mut held, mut shown) = (0, 0);
     for views in batches
         .iter()
         .flat_map(|b| b.columns())
         .filter_map(|c| c.as_string_view_opt())
     {
-        let buffers = views.data_buffers();
-        for buffer in buffers {
-            if let Entry::Vacant(entry) = shown.entry(buffer.data_ptr().as_ptr() as usize) {
-                entry.insert(0);
+        for buffer in views.data_buffers() {
+            if seen.insert(buffer.data_ptr().as_ptr() as usize) {
                 held += buffer.capacity();
             }
         }
-        for (i, view) in views.views().iter().enumerate() {
-            let view = ByteView::from(*view);
-            if view.length > 12 && views.is_valid(i) {
-                let buffer = &buffers[view.buffer_index as usize];
-                *shown
-                    .entry(buffer.data_ptr().as_ptr() as usize)
-                    .or_default() += view.length as usize;
-            }
-        }
+        shown += views.total_buffer_bytes_used();
     }
-    (held, shown.values().sum::<usize>().min(held))
+    (held, shown.min(held))
 }
 
 /// A name usable in a file name.

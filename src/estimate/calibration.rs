@@ -4,9 +4,6 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, BooleanArray, BooleanBufferBuilder, RecordBatch};
-use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::UInt64Type;
 use futures::StreamExt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -14,7 +11,7 @@ use rand::rngs::StdRng;
 use crate::engine::{Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result};
 use crate::source::SampleUnits;
-use crate::source::sampling::{SampleMode, SamplePlan, for_each_text};
+use crate::source::sampling::{SampleMode, SamplePlan, keep_rows};
 
 /// The share of the sample's units the nested sample keeps.
 pub const NESTED_SHARE: f64 = 0.25;
@@ -94,25 +91,8 @@ pub async fn nested(
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(fail)?;
         collector
-            .push(kept(&batch, rows, text, &keep).map_err(fail)?)
+            .push(keep_rows(&batch, rows, text, &keep).map_err(|e| fail(e.into()))?)
             .map_err(fail)?;
     }
     collector.finish().map_err(fail)
-}
-
-fn kept(
-    batch: &RecordBatch,
-    rows: usize,
-    text: usize,
-    keep: &impl Fn(u64, Option<&[u8]>) -> bool,
-) -> datafusion::error::Result<RecordBatch> {
-    let positions = batch.column(rows).as_primitive::<UInt64Type>();
-    let mut mask = BooleanBufferBuilder::new(batch.num_rows());
-    for_each_text(batch.column(text), |i, value| {
-        mask.append(keep(positions.value(i), value));
-    });
-    Ok(filter_record_batch(
-        batch,
-        &BooleanArray::new(mask.finish(), None),
-    )?)
 }

@@ -3,8 +3,12 @@
 
 use std::collections::HashMap;
 
-use datafusion::arrow::array::{Array, AsArray, StringArrayType};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::array::{
+    Array, AsArray, BooleanArray, BooleanBufferBuilder, RecordBatch, StringArrayType,
+};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{DataType, UInt64Type};
+use datafusion::arrow::error::ArrowError;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -143,6 +147,22 @@ pub fn for_each_text(array: &dyn Array, mut f: impl FnMut(usize, Option<&[u8]>))
     }
 }
 
+/// The rows of `batch` that `keep` keeps, given each one's source position (the UInt64 column
+/// `rows`) and text (the string column `text`).
+pub fn keep_rows(
+    batch: &RecordBatch,
+    rows: usize,
+    text: usize,
+    keep: impl Fn(u64, Option<&[u8]>) -> bool,
+) -> Result<RecordBatch, ArrowError> {
+    let positions = batch.column(rows).as_primitive::<UInt64Type>();
+    let mut mask = BooleanBufferBuilder::new(batch.num_rows());
+    for_each_text(batch.column(text), |i, value| {
+        mask.append(keep(positions.value(i), value));
+    });
+    filter_record_batch(batch, &BooleanArray::new(mask.finish(), None))
+}
+
 fn row_hash(row: u64, seed: u64) -> u64 {
     xxh3_64_with_seed(&row.to_le_bytes(), seed)
 }
@@ -154,8 +174,11 @@ pub enum SampleUnits {
     /// Units are row groups: the source position of each sampled row group's first row and
     /// the position after its last, ascending.
     RowGroups { bounds: Vec<(u64, u64)> },
-    /// Units are rows or groups of rows, listed.
-    Listed(HashMap<u64, u32>),
+    /// Units are rows or groups of rows: each sampled row's unit, and how many there are.
+    Listed {
+        units: HashMap<u64, u32>,
+        count: usize,
+    },
 }
 
 impl SampleUnits {
@@ -166,7 +189,7 @@ impl SampleUnits {
                 let (first, end) = *bounds.get(i.checked_sub(1)?)?;
                 (first..end).contains(&row).then_some(i - 1)
             }
-            SampleUnits::Listed(units) => units.get(&row).map(|&u| u as usize),
+            SampleUnits::Listed { units, .. } => units.get(&row).map(|&u| u as usize),
         }
     }
 
@@ -174,9 +197,7 @@ impl SampleUnits {
     pub fn len(&self) -> usize {
         match self {
             SampleUnits::RowGroups { bounds } => bounds.len(),
-            SampleUnits::Listed(units) => {
-                units.values().map(|&u| u as usize + 1).max().unwrap_or(0)
-            }
+            SampleUnits::Listed { count, .. } => *count,
         }
     }
 
@@ -214,7 +235,10 @@ impl UnitsBuilder {
     }
 
     pub fn finish(self) -> SampleUnits {
-        SampleUnits::Listed(self.rows)
+        SampleUnits::Listed {
+            units: self.rows,
+            count: self.next as usize,
+        }
     }
 }
 

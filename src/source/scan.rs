@@ -10,10 +10,8 @@ use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    AsArray, BooleanArray, BooleanBufferBuilder, RecordBatch, UInt64Array,
-};
-use datafusion::arrow::compute::{BatchCoalescer, filter_record_batch};
+use datafusion::arrow::array::{AsArray, RecordBatch, UInt64Array};
+use datafusion::arrow::compute::BatchCoalescer;
 use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
@@ -31,7 +29,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use futures::{FutureExt, StreamExt};
 
 use super::dataset::Dataset;
-use super::sampling::{SampleMode, SamplePlan, SampleUnits, UnitsBuilder, for_each_text};
+use super::sampling::{
+    SampleMode, SamplePlan, SampleUnits, UnitsBuilder, for_each_text, keep_rows,
+};
 use super::spec::SourceSpec;
 use crate::engine::intermediate::new_buffer_bytes;
 use crate::engine::{HIDDEN_COLUMNS, Intermediate, SOURCE_ROW, Session};
@@ -391,7 +391,11 @@ async fn read_chunk(
         let batch = match &sampler {
             Some(sampler) => {
                 decoded += new_buffer_bytes(&mut buffers, &batch) as u64;
-                keep_sampled(&batch, &sampler.0, sampler.1, next_row - rows)?
+                let (plan, text) = sampler.as_ref();
+                let positions = batch.num_columns() - 1;
+                keep_rows(&batch, positions, *text, |row, value| {
+                    plan.keeps(row, value)
+                })?
             }
             None => batch,
         };
@@ -400,21 +404,6 @@ async fn read_chunk(
         }
     }
     Ok((batches, decoded))
-}
-
-/// The rows of `batch`, whose first row is at `first_row`, that `plan` keeps.
-fn keep_sampled(
-    batch: &RecordBatch,
-    plan: &SamplePlan,
-    text_index: usize,
-    first_row: u64,
-) -> Result<RecordBatch, DataFusionError> {
-    let mut keep = BooleanBufferBuilder::new(batch.num_rows());
-    for_each_text(batch.column(text_index), |i, text| {
-        keep.append(plan.keeps(first_row + i as u64, text));
-    });
-    let keep = BooleanArray::new(keep.finish(), None);
-    Ok(filter_record_batch(batch, &keep)?)
 }
 
 /// The text column must exist and hold strings.
