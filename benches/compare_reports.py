@@ -36,6 +36,7 @@ MEASURED = {
     "rss_growth_bytes", "peak_bytes", "threads", "cores", "core_hours", "compute_usd",
     "cpu_utilisation", "speedup", "efficiency", "seconds", "headroom", "summary", "fast_enough",
     "run_cpu_by_part",
+    "run_wall_by_part",
 }
 
 

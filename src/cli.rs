@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::source::SampleBy;
 
-use crate::config::{InspectRequest, LoaderRequest, PriceFlags, ProfileRequest};
+use crate::config::{EstimateRequest, InspectRequest, LoaderRequest, PriceFlags, ProfileRequest};
 use crate::render::Format;
 use crate::source::OnError;
 use crate::storage::options::parse_pair;
@@ -33,6 +33,10 @@ pub enum Command {
     /// time to first batch and batch latency, per worker count, and whether it can feed the
     /// GPUs.
     Loader(LoaderArgs),
+    /// Plan the full run from a `profile` report (--format json or --report): time, memory
+    /// per stage, core-hours and dollars on a fleet, for the dataset or one of another size,
+    /// and what training on the removed tokens would have cost.
+    Estimate(EstimateArgs),
 }
 
 /// What to do with a file that cannot be read.
@@ -210,6 +214,92 @@ impl From<LoaderArgs> for LoaderRequest {
     }
 }
 
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct EstimateArgs {
+    /// A report of `prepcost profile` in JSON (its --format json output or --report file).
+    #[arg(value_name = "REPORT")]
+    pub profile_report: PathBuf,
+
+    /// A machine type of the pricing table, e.g. c7i.16xlarge.
+    #[arg(long, value_name = "TYPE", conflicts_with_all = ["cores", "memory", "usd_per_vcpu_hour"])]
+    pub machine: Option<String>,
+
+    /// Machines the run is spread over [default: 1].
+    #[arg(long, value_name = "N")]
+    pub machines: Option<u32>,
+
+    /// vCPUs per machine, without --machine [default: the profiled run's threads].
+    #[arg(long, value_name = "N")]
+    pub cores: Option<u32>,
+
+    /// Memory per machine, without --machine, e.g. 64GiB [default: twice the profiled run's
+    /// memory limit].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<u64>,
+
+    /// Memory the query engine may hold on each machine [default: half its memory].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
+
+    /// Compute price per vCPU-hour, without --machine [default: the report's].
+    #[arg(long, value_name = "USD")]
+    pub usd_per_vcpu_hour: Option<f64>,
+
+    /// Plan for a dataset of this many rows instead of the profiled one.
+    #[arg(long, value_name = "N", conflicts_with = "target_bytes")]
+    pub target_rows: Option<u64>,
+
+    /// Plan for a dataset of this size on storage, e.g. 20TB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub target_bytes: Option<u64>,
+
+    /// A machine table (TOML, as pricing/machines.toml) replacing the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub pricing: Option<PathBuf>,
+
+    /// Parameters of the model trained on the data, e.g. 7e9: the report says what training
+    /// on the removed tokens would have cost (6·N·D FLOPs).
+    #[arg(long, value_name = "N", requires_all = ["gpu_flops", "mfu", "gpu_hour_usd"])]
+    pub model_params: Option<f64>,
+
+    /// Peak FLOP/s of one GPU, e.g. 989e12 (H100 dense BF16).
+    #[arg(long, value_name = "FLOP/S", requires = "model_params")]
+    pub gpu_flops: Option<f64>,
+
+    /// Model FLOP/s utilisation, a fraction of peak, e.g. 0.4.
+    #[arg(long, value_name = "FRACTION", requires = "model_params")]
+    pub mfu: Option<f64>,
+
+    /// Price of a GPU-hour, e.g. 2.5.
+    #[arg(long, value_name = "USD", requires = "model_params")]
+    pub gpu_hour_usd: Option<f64>,
+
+    #[command(flatten)]
+    pub reporting: ReportArgs,
+}
+
+impl From<EstimateArgs> for EstimateRequest {
+    fn from(args: EstimateArgs) -> Self {
+        EstimateRequest {
+            report: args.profile_report,
+            machine: args.machine,
+            machines: args.machines,
+            cores: args.cores,
+            memory: args.memory,
+            memory_limit: args.memory_limit,
+            usd_per_vcpu_hour: args.usd_per_vcpu_hour,
+            target_rows: args.target_rows,
+            target_bytes: args.target_bytes,
+            pricing: args.pricing,
+            model_params: args.model_params,
+            gpu_flops: args.gpu_flops,
+            mfu: args.mfu,
+            gpu_hour_usd: args.gpu_hour_usd,
+        }
+    }
+}
+
 /// The report formats on the command line.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
@@ -264,8 +354,9 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "FRACTION")]
     pub sample: Option<String>,
 
-    /// What the sample draws: row groups (reads only those) or texts (every copy of a text
-    /// together; reads every row group) [default: row-group].
+    /// What the sample draws: row groups (reads only those), texts (every copy of a text
+    /// together) or MinHash values (near duplicates mostly together); the last two read every
+    /// row group [default: row-group].
     #[arg(long, value_name = "HOW", requires = "sample")]
     pub sample_by: Option<SampleByArg>,
 
@@ -279,6 +370,8 @@ pub struct ProfileArgs {
 pub enum SampleByArg {
     RowGroup,
     Content,
+    /// Texts by their MinHash value: near duplicates mostly kept together.
+    Minhash,
 }
 
 /// Where the data is kept: the store's settings and prices. Shared by every command.
@@ -352,6 +445,7 @@ impl Command {
             Command::Profile(args) => &args.reporting,
             Command::Inspect(args) => &args.reporting,
             Command::Loader(args) => &args.reporting,
+            Command::Estimate(args) => &args.reporting,
         }
     }
 }
@@ -381,6 +475,7 @@ impl From<ProfileArgs> for ProfileRequest {
             sample_by: args.sample_by.map(|by| match by {
                 SampleByArg::RowGroup => SampleBy::RowGroup,
                 SampleByArg::Content => SampleBy::Content,
+                SampleByArg::Minhash => SampleBy::MinHash,
             }),
             seed: args.seed,
         }

@@ -24,7 +24,7 @@ pub mod whatif;
 pub use error::{Error, Result};
 
 use cli::Command;
-use config::{InspectConfig, LoaderConfig, ProfileConfig};
+use config::{EstimateConfig, InspectConfig, LoaderConfig, ProfileConfig};
 use model::Report;
 use util::progress::Progress;
 use util::redact::redact;
@@ -75,6 +75,10 @@ async fn execute(command: Command, progress: &Progress) -> Result<Report> {
         Command::Loader(args) => {
             let config = LoaderConfig::resolve(args.into())?;
             Report::Loader(Box::new(commands::loader::run(&config, progress).await?))
+        }
+        Command::Estimate(args) => {
+            let config = EstimateConfig::resolve(args.into())?;
+            Report::Estimate(Box::new(commands::estimate::run(&config)?))
         }
     })
 }

@@ -12,14 +12,14 @@ use crate::estimate::calibration::{self, Calibration, Point};
 use crate::estimate::{self, SampleRun, Tallier};
 use crate::model::SCHEMA_VERSION;
 use crate::model::profile::{
-    CpuByPart, OutputReport, ProfileReport, RunReport, SourceReport, StageReport, StepReport,
+    ByPart, OutputReport, ProfileReport, RunReport, SourceReport, StageReport, StepReport,
     StorageReport, TokensReport, Totals,
 };
 use crate::model::tokens::TokenStats;
 use crate::pipeline::{self, Meter};
 use crate::source::Dataset;
-use crate::source::SamplePlan;
 use crate::source::scan::{Scanned, scan};
+use crate::source::{SampleBy, SamplePlan};
 use crate::stages::{self, Stage};
 use crate::storage::instrumented::RequestCounter;
 use crate::storage::{self, Location, Provider, StorageOptions};
@@ -45,9 +45,18 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     session.register_store(&location);
     let source = Source::open(location, &session, config).await?;
 
-    let plan = config
-        .sample
-        .map(|spec| SamplePlan::new(spec, source.storage.row_groups as usize));
+    let plan = match config.sample {
+        Some(spec) => {
+            let plan = SamplePlan::new(spec, source.storage.row_groups as usize);
+            Some(match spec.by {
+                SampleBy::MinHash => {
+                    plan.with_key(stages::sample_key(&config.stages, &config.source)?)
+                }
+                _ => plan,
+            })
+        }
+        None => None,
+    };
     progress.step(&scan_message(config, &source, plan.as_ref()));
     let meter = Meter::start(&session);
     let Scanned {
@@ -94,11 +103,13 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         .zip(source_tokens)
         .map(|(counter, source)| tokens_report(&counter, source, &stage_reports));
     let (output, result_stats) = write_output(config, &session, result, progress).await?;
-    let tokens_cpu = tokens.as_ref().map_or(0.0, |t| t.cpu_seconds);
+    let tokens_time = tokens
+        .as_ref()
+        .map_or((0.0, 0.0), |t| (t.wall_seconds, t.cpu_seconds));
     let totals = totals(
         &scan_step,
         &stage_reports,
-        (output.as_ref(), tokens_cpu),
+        (output.as_ref(), tokens_time),
         (source_stats, result_stats),
         &started,
     );
@@ -364,19 +375,43 @@ impl Started {
 fn totals(
     scan: &StepReport,
     stages: &[StageReport],
-    (output, tokens_cpu): (Option<&OutputReport>, f64),
+    (output, tokens): (Option<&OutputReport>, (f64, f64)),
     (source, result): (TextStats, TextStats),
     started: &Started,
 ) -> Totals {
     let run_cpu = resources::cpu_time()
         .saturating_sub(started.cpu)
         .as_secs_f64();
-    let stages_cpu = stages.iter().map(|s| s.cpu_seconds).sum::<f64>();
-    let output_cpu = output.map_or(0.0, |o| o.cpu_seconds);
-    let wall = scan.wall_seconds
-        + stages.iter().map(|s| s.wall_seconds).sum::<f64>()
-        + output.map_or(0.0, |o| o.wall_seconds);
-    let cpu = scan.cpu_seconds + stages_cpu + output_cpu;
+    let run_wall = started.at.elapsed().as_secs_f64();
+    let part = |step: fn(&StepReport) -> f64,
+                stage: fn(&StageReport) -> f64,
+                out: f64,
+                tokens: f64,
+                run: f64| {
+        let steps = step(scan) + stages.iter().map(stage).sum::<f64>() + out;
+        ByPart {
+            scan: step(scan),
+            stages: stages.iter().map(stage).sum(),
+            tokens,
+            output: out,
+            other: (run - steps - tokens).max(0.0),
+        }
+    };
+    let cpu_by_part = part(
+        |s| s.cpu_seconds,
+        |s| s.cpu_seconds,
+        output.map_or(0.0, |o| o.cpu_seconds),
+        tokens.1,
+        run_cpu,
+    );
+    let wall_by_part = part(
+        |s| s.wall_seconds,
+        |s| s.wall_seconds,
+        output.map_or(0.0, |o| o.wall_seconds),
+        tokens.0,
+        run_wall,
+    );
+    let steps = |p: &ByPart<f64>| p.scan + p.stages + p.output;
     let peak = stages
         .iter()
         .map(|s| s.peak_memory_bytes)
@@ -392,17 +427,12 @@ fn totals(
         ),
         text_bytes_in: source.text_bytes,
         text_bytes_out: result.text_bytes,
-        wall_seconds: wall,
-        cpu_seconds: cpu,
-        run_wall_seconds: started.at.elapsed().as_secs_f64(),
+        wall_seconds: steps(&wall_by_part),
+        cpu_seconds: steps(&cpu_by_part),
+        run_wall_seconds: run_wall,
         run_cpu_seconds: run_cpu,
-        run_cpu_by_part: CpuByPart {
-            scan: scan.cpu_seconds,
-            stages: stages_cpu,
-            tokens: tokens_cpu,
-            output: output_cpu,
-            other: (run_cpu - cpu - tokens_cpu).max(0.0),
-        },
+        run_cpu_by_part: cpu_by_part,
+        run_wall_by_part: wall_by_part,
         peak_memory_bytes: peak,
         peak_rss_bytes: resources::peak_rss(),
     }

@@ -3,6 +3,7 @@
 //! request). The settings types themselves live beside what they configure; this module
 //! only builds them.
 
+pub mod estimate;
 pub mod inspect;
 pub mod loader;
 pub mod pipeline_file;
@@ -10,6 +11,7 @@ pub mod pricing;
 pub mod profile;
 pub mod source;
 
+pub use estimate::{EstimateConfig, EstimateRequest};
 pub use inspect::{InspectConfig, InspectRequest};
 pub use loader::{LoaderConfig, LoaderRequest};
 pub use pipeline_file::Pipeline;

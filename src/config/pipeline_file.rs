@@ -137,10 +137,10 @@ impl Pipeline {
     }
 }
 
-/// The pipeline file's text, for locating errors.
-struct FileText<'a> {
-    text: &'a str,
-    path: &'a Path,
+/// A settings file's text, for locating errors.
+pub(super) struct FileText<'a> {
+    pub(super) text: &'a str,
+    pub(super) path: &'a Path,
 }
 
 impl FileText<'_> {
@@ -151,7 +151,8 @@ impl FileText<'_> {
         (line, column)
     }
 
-    fn error(&self, offset: usize, message: &str) -> Error {
+    /// An error at byte `offset` of the file, naming its line and column.
+    pub(super) fn error(&self, offset: usize, message: &str) -> Error {
         let (line, column) = self.line_column(offset);
         Error::PipelineFile {
             path: self.path.display().to_string(),

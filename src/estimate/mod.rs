@@ -3,7 +3,9 @@
 //! sampling units, time and memory in proportion to each step's input.
 
 pub mod calibration;
+pub mod plan;
 pub mod ratio;
+pub mod saved;
 pub mod tally;
 
 use std::time::Instant;
@@ -11,7 +13,7 @@ use std::time::Instant;
 use crate::engine::{Intermediate, Session};
 use crate::error::Result;
 use crate::model::profile::{
-    CpuByPart, Estimate, ProfileReport, ProjectedReport, ProjectedTotals, SampleReport,
+    ByPart, Estimate, ProfileReport, ProjectedReport, ProjectedTotals, SampleReport,
     StageProjection,
 };
 use crate::source::SampleUnits;
@@ -192,7 +194,7 @@ impl<'a> Projector<'a> {
                 sampled,
                 units: row_groups,
             },
-            SampleMode::Rows | SampleMode::Content => Design::Bernoulli {
+            SampleMode::Rows | SampleMode::Content | SampleMode::MinHash => Design::Bernoulli {
                 fraction: run.plan.spec.fraction,
             },
         };
@@ -237,9 +239,10 @@ impl<'a> Projector<'a> {
                     low: a.low.max(b.low),
                     high: a.high.max(b.high),
                 });
-        let per_run_usd = (report.cost.requests_usd + report.cost.egress_usd) * self.read_factor();
+        let requests_usd = Estimate::exact(report.cost.requests_usd * self.read_factor());
+        let egress_usd = Estimate::exact(report.cost.egress_usd * self.read_factor());
         let pricing = &report.cost.pricing;
-        let run_cpu = times.run_cpu_seconds();
+        let run_cpu = whole(&times.cpu_by_part);
         ProjectedReport {
             totals: ProjectedTotals {
                 rows_in: Estimate::exact(self.run.dataset_rows as f64),
@@ -249,11 +252,12 @@ impl<'a> Projector<'a> {
                 ),
                 text_bytes_in: source_bytes,
                 text_bytes_out: result_bytes,
-                wall_seconds: times.wall,
-                cpu_seconds: times.cpu,
-                run_wall_seconds: times.run_wall,
+                wall_seconds: steps(&times.wall_by_part),
+                cpu_seconds: steps(&times.cpu_by_part),
+                run_wall_seconds: whole(&times.wall_by_part),
                 run_cpu_seconds: run_cpu,
                 run_cpu_by_part: times.cpu_by_part,
+                run_wall_by_part: times.wall_by_part,
                 peak_memory_bytes: peak,
             },
             tokens_out: stages.last().and_then(|s| s.tokens_out).or_else(|| {
@@ -263,14 +267,20 @@ impl<'a> Projector<'a> {
                     .as_ref()
                     .map(|t| self.total(|u| t[u] as f64))
             }),
+            tokens_removed: self.tokens_removed(),
             exact_duplicates: self.dropped_by(report, |s| s.origin == "queries/dedup_exact.sql"),
-            near_duplicates: self.dropped_by(report, |s| s.near_dedup.is_some()),
+            near_duplicates: self
+                .dropped_by(report, |s| s.near_dedup.is_some())
+                .map(|e| self.near_duplicates(e, report)),
             cost_usd: Estimate {
                 value: pricing.compute_usd(run_cpu.value),
                 low: pricing.compute_usd(run_cpu.low),
                 high: pricing.compute_usd(run_cpu.high),
             }
-            .plus(Estimate::exact(per_run_usd)),
+            .plus(requests_usd)
+            .plus(egress_usd),
+            requests_usd,
+            egress_usd,
             cost_model: COST_MODEL.to_string(),
         }
     }
@@ -323,14 +333,19 @@ impl<'a> Projector<'a> {
         let other = |run: f64, steps: f64, own: f64, counting: f64| {
             Estimate::exact((run - steps - own - counting).max(0.0))
         };
-        let wall = Estimate::exact(scan.0).plus(stages_wall).plus(output.0);
-        let run_wall = wall.plus(tokens.1.0).plus(other(
-            totals.run_wall_seconds,
-            totals.wall_seconds,
-            own.0 + nested.0,
-            tokens.0.0,
-        ));
-        let cpu_by_part = CpuByPart {
+        let wall_by_part = ByPart {
+            scan: Estimate::exact(scan.0),
+            stages: stages_wall,
+            tokens: tokens.1.0,
+            output: output.0,
+            other: other(
+                totals.run_wall_seconds,
+                totals.wall_seconds,
+                own.0 + nested.0,
+                tokens.0.0,
+            ),
+        };
+        let cpu_by_part = ByPart {
             scan: Estimate::exact(scan.1),
             stages: stages_cpu,
             tokens: tokens.1.1,
@@ -343,11 +358,33 @@ impl<'a> Projector<'a> {
             ),
         };
         Times {
-            wall,
-            cpu: cpu_by_part.scan.plus(stages_cpu).plus(output.1),
-            run_wall,
+            wall_by_part,
             cpu_by_part,
         }
+    }
+
+    /// The near duplicates of a MinHash sample, corrected for the pairs it split: a removed
+    /// text of similarity J to its cluster's kept one is in the sample with it with
+    /// probability about J (exactly J + (1 − J)·f), so the sample sees about J of each.
+    fn near_duplicates(&self, sampled: Estimate, report: &ProfileReport) -> Estimate {
+        match (self.run.plan.mode, similarity(report)) {
+            (SampleMode::MinHash, Some((median, p10))) if median > 0.0 && p10 > 0.0 => Estimate {
+                value: sampled.value / median,
+                low: sampled.low,
+                high: sampled.high / p10,
+            },
+            _ => sampled,
+        }
+    }
+
+    /// Tokens of the source minus those of the pipeline's result.
+    fn tokens_removed(&self) -> Option<Estimate> {
+        let source = self.run.source.tokens.as_ref()?;
+        let result = match self.run.stages.last() {
+            Some(last) => last.tokens.as_ref()?,
+            None => source,
+        };
+        Some(self.total(|u| source[u] as f64 - result[u] as f64))
     }
 
     /// Rows dropped by the stages `which` picks, together; absent when it picks none.
@@ -391,6 +428,11 @@ impl<'a> Projector<'a> {
                  probability {}; 95% normal interval",
                 plan.spec.fraction
             ),
+            SampleMode::MinHash => format!(
+                "ratio estimator over {units} groups of texts of one MinHash value each kept \
+                 with probability {}; 95% normal interval",
+                plan.spec.fraction
+            ),
         };
         SampleReport {
             mode: plan.mode.name(),
@@ -406,25 +448,20 @@ impl<'a> Projector<'a> {
     }
 }
 
-/// A projected run's time.
+/// A projected run's wall and CPU time by part.
 struct Times {
-    /// The steps' (scan, stages, output), summed.
-    wall: Estimate,
-    cpu: Estimate,
-    /// The whole run's.
-    run_wall: Estimate,
-    cpu_by_part: CpuByPart<Estimate>,
+    wall_by_part: ByPart<Estimate>,
+    cpu_by_part: ByPart<Estimate>,
 }
 
-impl Times {
-    fn run_cpu_seconds(&self) -> Estimate {
-        let p = &self.cpu_by_part;
-        p.scan
-            .plus(p.stages)
-            .plus(p.tokens)
-            .plus(p.output)
-            .plus(p.other)
-    }
+/// The steps' time (scan, stages, output), summed.
+fn steps(p: &ByPart<Estimate>) -> Estimate {
+    p.scan.plus(p.stages).plus(p.output)
+}
+
+/// The whole run's time.
+fn whole(p: &ByPart<Estimate>) -> Estimate {
+    steps(p).plus(p.tokens).plus(p.other)
 }
 
 /// How a step's CPU time grows with its input: `cpu ∝ input^exponent` through the sample's
@@ -495,6 +532,27 @@ fn grow(measured: f64, sampled_input: f64, exponent: f64, input: Estimate) -> Es
     }
 }
 
+/// A whole-dataset figure `e` for a dataset `scale` times as large, growing as
+/// `scale^exponent`; the interval's ends move with the flattest and steepest curves of
+/// [`grow`].
+pub fn extend(e: Estimate, scale: f64, exponent: f64) -> Estimate {
+    let flattest = exponent.min(1.0) - EXPONENT_MARGIN.0;
+    let steepest = exponent.max(1.0) + EXPONENT_MARGIN.1;
+    let factors = [
+        scale.powf(flattest),
+        scale.powf(exponent),
+        scale.powf(steepest),
+    ];
+    let (low, high) = factors
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), &f| (l.min(f), h.max(f)));
+    Estimate {
+        value: e.value * factors[1],
+        low: (e.low * low).min(e.low * high),
+        high: (e.high * high).max(e.high * low),
+    }
+}
+
 /// A result's memory as projected, widened by [`HELD_MARGIN`]: how decoded pages and batches
 /// fall, and which buffers are shared, move it by a few percent.
 fn held(result: Estimate) -> Estimate {
@@ -514,6 +572,24 @@ fn linear(measured: f64, input: Estimate, sampled_input: f64) -> Estimate {
     }
 }
 
+/// The median and 10th percentile of the removed texts' similarity to their cluster's kept
+/// one, over the `minhash` stages' samples of them.
+fn similarity(report: &ProfileReport) -> Option<(f64, f64)> {
+    let samples: Vec<_> = report
+        .stages
+        .iter()
+        .filter_map(|s| s.near_dedup.as_ref()?.similarity)
+        .filter(|s| s.pairs > 0)
+        .collect();
+    if samples.is_empty() {
+        return None;
+    }
+    let lowest = |pick: fn(&crate::model::near_dedup::SimilaritySample) -> f64| {
+        samples.iter().map(pick).fold(f64::MAX, f64::min)
+    };
+    Some((lowest(|s| s.median), lowest(|s| s.p10)))
+}
+
 /// What the projections of this sample cannot see.
 fn notes(plan: &SamplePlan, report: &ProfileReport) -> Vec<String> {
     let mut notes = Vec::new();
@@ -524,18 +600,18 @@ fn notes(plan: &SamplePlan, report: &ProfileReport) -> Vec<String> {
              every row group instead, which reads them all",
             crate::source::sampling::MIN_SAMPLED_ROW_GROUPS
         )),
-        SampleMode::Content => notes.push(
-            "content sampling reads the text of every row group: the scan's time and requests \
-             are a full scan's"
-                .to_string(),
-        ),
+        SampleMode::Content | SampleMode::MinHash => notes.push(format!(
+            "{} sampling reads the text of every row group: the scan's time and requests \
+             are a full scan's",
+            plan.mode.name()
+        )),
         SampleMode::RowGroups { .. } => {}
     }
     let dedup = report
         .stages
         .iter()
         .any(|s| s.origin == "queries/dedup_exact.sql");
-    if dedup && plan.mode != SampleMode::Content {
+    if dedup && !matches!(plan.mode, SampleMode::Content | SampleMode::MinHash) {
         notes.push(
             "copies of a text in different sampling units are not seen together: the \
              projected exact duplicates are biased low, and rows and tokens after the dedup \
@@ -543,7 +619,17 @@ fn notes(plan: &SamplePlan, report: &ProfileReport) -> Vec<String> {
                 .to_string(),
         );
     }
-    if report.stages.iter().any(|s| s.near_dedup.is_some()) {
+    if plan.mode == SampleMode::MinHash {
+        if let Some((median, p10)) = similarity(report) {
+            notes.push(format!(
+                "a near duplicate of similarity J to its cluster's kept text is in the sample \
+                 with it with probability about J: the projected near duplicates are the \
+                 sample's divided by the median similarity of the removed texts ({median:.3}); \
+                 the interval runs from no correction to dividing by their 10th percentile \
+                 ({p10:.3})"
+            ));
+        }
+    } else if report.stages.iter().any(|s| s.near_dedup.is_some()) {
         notes.push(
             "near duplicates (similar, not identical texts) are split by the sample: the \
              projected near duplicates are a lower bound, and rows and tokens after the \

@@ -2,6 +2,7 @@
 //! Field names are the JSON contract: snake_case, bytes as integers, seconds and dollars as
 //! floats.
 
+pub mod estimate;
 pub mod inspect;
 pub mod loader;
 pub mod near_dedup;
@@ -10,6 +11,7 @@ pub mod profile;
 pub mod requests;
 pub mod tokens;
 
+pub use estimate::EstimateReport;
 pub use inspect::InspectReport;
 pub use loader::LoaderReport;
 pub use profile::ProfileReport;
@@ -23,6 +25,7 @@ pub enum Report {
     Profile(Box<ProfileReport>),
     Inspect(Box<InspectReport>),
     Loader(Box<LoaderReport>),
+    Estimate(Box<EstimateReport>),
 }
 
 impl Report {
@@ -31,7 +34,7 @@ impl Report {
     pub fn within_thresholds(&self) -> bool {
         match self {
             Report::Loader(r) => r.loader.verdict.as_ref().is_none_or(|v| v.keeps_up),
-            Report::Profile(_) | Report::Inspect(_) => true,
+            Report::Profile(_) | Report::Inspect(_) | Report::Estimate(_) => true,
         }
     }
 }

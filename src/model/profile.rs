@@ -1,7 +1,7 @@
 //! What `prepcost profile` reports: the source and its storage, each step's time, CPU,
 //! memory, rows and tokens, the output, the totals and the money.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::near_dedup::NearDedupReport;
 use super::pricing::{Pricing, RequestPricing};
@@ -57,7 +57,7 @@ pub struct SampleReport {
 }
 
 /// A projected figure and its 95% interval.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub value: f64,
     pub low: f64,
@@ -115,12 +115,18 @@ pub struct ProjectedReport {
     pub totals: ProjectedTotals,
     /// Tokens of the pipeline's result.
     pub tokens_out: Option<Estimate>,
+    /// Tokens of the source minus those of the result.
+    pub tokens_removed: Option<Estimate>,
     /// Rows the `dedup_exact` stages would drop.
     pub exact_duplicates: Option<Estimate>,
     /// Rows the `minhash` stages would drop.
     pub near_duplicates: Option<Estimate>,
     /// Compute, requests and egress of the full run.
     pub cost_usd: Estimate,
+    /// The full run's storage requests, priced.
+    pub requests_usd: Estimate,
+    /// The bytes the full run reads out of the source's store, priced.
+    pub egress_usd: Estimate,
     /// How time and memory are projected.
     pub cost_model: String,
 }
@@ -136,7 +142,8 @@ pub struct ProjectedTotals {
     pub cpu_seconds: Estimate,
     pub run_wall_seconds: Estimate,
     pub run_cpu_seconds: Estimate,
-    pub run_cpu_by_part: CpuByPart<Estimate>,
+    pub run_cpu_by_part: ByPart<Estimate>,
+    pub run_wall_by_part: ByPart<Estimate>,
     pub peak_memory_bytes: Estimate,
 }
 
@@ -281,16 +288,19 @@ pub struct Totals {
     /// CPU time the process spent on the whole run, on every core: what the run costs.
     pub run_cpu_seconds: f64,
     /// `run_cpu_seconds` by part.
-    pub run_cpu_by_part: CpuByPart<f64>,
+    pub run_cpu_by_part: ByPart<f64>,
+    /// `run_wall_seconds` by part.
+    pub run_wall_by_part: ByPart<f64>,
     /// Highest pool reservation of any step.
     pub peak_memory_bytes: u64,
     /// Highest resident memory of the process.
     pub peak_rss_bytes: u64,
 }
 
-/// CPU seconds of a run by part: what its `run_cpu_seconds` is made of.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct CpuByPart<T> {
+/// CPU or wall seconds of a run by part: what its `run_cpu_seconds` or `run_wall_seconds` is
+/// made of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ByPart<T> {
     /// Reading and decoding the source.
     pub scan: T,
     /// The pipeline's stages, together.

@@ -22,6 +22,7 @@ pub fn render(report: &Report, format: Format) -> String {
         (Format::Table, Report::Profile(r)) => table::profile::render(r),
         (Format::Table, Report::Inspect(r)) => table::inspect::render(r),
         (Format::Table, Report::Loader(r)) => table::loader::render(r),
+        (Format::Table, Report::Estimate(r)) => table::estimate::render(r),
         (Format::Json, _) => render_json(report),
     }
 }
@@ -32,5 +33,6 @@ pub fn render_json(report: &Report) -> String {
         Report::Profile(r) => json::render(r.as_ref()),
         Report::Inspect(r) => json::render(r.as_ref()),
         Report::Loader(r) => json::render(r.as_ref()),
+        Report::Estimate(r) => json::render(r.as_ref()),
     }
 }

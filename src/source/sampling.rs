@@ -2,6 +2,8 @@
 //! their position or by their text, and the sampling units the projections count by.
 
 use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, AsArray, BooleanArray, BooleanBufferBuilder, RecordBatch, StringArrayType,
@@ -25,6 +27,15 @@ pub enum SampleBy {
     RowGroup,
     /// Rows whose text hashes below the fraction: identical texts are kept or dropped together.
     Content,
+    /// Rows whose MinHash value (the least hash of their shingles) hashes below the fraction:
+    /// two texts of Jaccard similarity J are kept together with probability about J.
+    MinHash,
+}
+
+/// The MinHash value of a text, given by the layer that knows how texts are cut into
+/// shingles; `None` for a text with no shingles.
+pub trait GroupKey: Send + Sync + Debug {
+    fn key(&self, text: &[u8]) -> Option<u64>;
 }
 
 impl SampleBy {
@@ -32,6 +43,7 @@ impl SampleBy {
         match self {
             SampleBy::RowGroup => "row-group",
             SampleBy::Content => "content",
+            SampleBy::MinHash => "minhash",
         }
     }
 }
@@ -54,6 +66,8 @@ pub enum SampleMode {
     Rows,
     /// Each group of identical texts kept or dropped whole, by a hash of the text.
     Content,
+    /// Each group of texts of one MinHash value kept or dropped whole, by a hash of the value.
+    MinHash,
 }
 
 impl SampleMode {
@@ -62,6 +76,7 @@ impl SampleMode {
             SampleMode::RowGroups { .. } => "row-group",
             SampleMode::Rows => "row",
             SampleMode::Content => "content",
+            SampleMode::MinHash => "minhash",
         }
     }
 }
@@ -73,26 +88,27 @@ pub struct SamplePlan {
     pub mode: SampleMode,
     /// Indexes of the row groups read (over all files, in source order), ascending.
     pub row_groups: Vec<usize>,
+    /// The MinHash value of a text, for [`SampleMode::MinHash`].
+    pub key: Option<Arc<dyn GroupKey>>,
 }
 
 impl SamplePlan {
     /// The plan for `spec` over a dataset of `row_groups` row groups.
     pub fn new(spec: SampleSpec, row_groups: usize) -> Self {
-        let all = || (0..row_groups).collect();
-        if spec.by == SampleBy::Content {
-            return SamplePlan {
-                spec,
-                mode: SampleMode::Content,
-                row_groups: all(),
-            };
+        let every = |mode| SamplePlan {
+            spec,
+            mode,
+            row_groups: (0..row_groups).collect(),
+            key: None,
+        };
+        match spec.by {
+            SampleBy::Content => return every(SampleMode::Content),
+            SampleBy::MinHash => return every(SampleMode::MinHash),
+            SampleBy::RowGroup => {}
         }
         let wanted = (spec.fraction * row_groups as f64).round() as usize;
         if wanted < MIN_SAMPLED_ROW_GROUPS && spec.fraction < 1.0 {
-            return SamplePlan {
-                spec,
-                mode: SampleMode::Rows,
-                row_groups: all(),
-            };
+            return every(SampleMode::Rows);
         }
         let sampled = wanted.clamp(1, row_groups.max(1)).min(row_groups);
         let mut rng = StdRng::seed_from_u64(spec.seed);
@@ -105,21 +121,50 @@ impl SamplePlan {
                 row_groups,
             },
             row_groups: chosen,
+            key: None,
+        }
+    }
+
+    /// The plan with `key` giving the MinHash values of texts (for `--sample-by minhash`).
+    pub fn with_key(self, key: Arc<dyn GroupKey>) -> Self {
+        SamplePlan {
+            key: Some(key),
+            ..self
         }
     }
 
     /// Whether the scan keeps the row at source position `row` whose text is `text`.
     pub fn keeps(&self, row: u64, text: Option<&[u8]>) -> bool {
+        let seed = self.spec.seed;
         match (self.mode, text) {
             (SampleMode::RowGroups { .. }, _) => true,
-            (SampleMode::Content, Some(text)) => {
-                self.below(xxh3_64_with_seed(text, self.spec.seed))
-            }
+            (SampleMode::Content, Some(text)) => self.below(xxh3_64_with_seed(text, seed)),
+            (SampleMode::MinHash, Some(text)) => match self.minhash(text) {
+                Some(value) => self.below(xxh3_64_with_seed(&value.to_le_bytes(), seed)),
+                None => self.below(xxh3_64_with_seed(text, seed)),
+            },
             // A NULL text has no content to group by: it is sampled as a row.
-            (SampleMode::Rows | SampleMode::Content, _) => {
-                self.below(row_hash(row, self.spec.seed))
+            (SampleMode::Rows | SampleMode::Content | SampleMode::MinHash, _) => {
+                self.below(row_hash(row, seed))
             }
         }
+    }
+
+    /// The sampling unit's key of a kept row's text: its hash (content), or its MinHash value
+    /// (the text's hash when it has no shingles); `None` when each row is its own unit.
+    pub fn group(&self, text: Option<&[u8]>) -> Option<u64> {
+        let text = text?;
+        match self.mode {
+            SampleMode::Content => Some(xxh3_64_with_seed(text, 0)),
+            SampleMode::MinHash => self
+                .minhash(text)
+                .or_else(|| Some(xxh3_64_with_seed(text, 0))),
+            SampleMode::RowGroups { .. } | SampleMode::Rows => None,
+        }
+    }
+
+    fn minhash(&self, text: &[u8]) -> Option<u64> {
+        self.key.as_ref()?.key(text)
     }
 
     fn below(&self, hash: u64) -> bool {
@@ -206,30 +251,24 @@ impl SampleUnits {
     }
 }
 
-/// Builds [`SampleUnits::Listed`] as the sampled rows are seen: by row, or by text.
+/// Builds [`SampleUnits::Listed`] as the sampled rows are seen: each row its own unit, or
+/// the rows of one group key (see [`SamplePlan::group`]) one unit.
 #[derive(Debug, Default)]
 pub struct UnitsBuilder {
     rows: HashMap<u64, u32>,
-    by_text: Option<HashMap<u64, u32>>,
+    groups: HashMap<u64, u32>,
     next: u32,
 }
 
 impl UnitsBuilder {
-    /// Each row its own unit, or (`by_text`) each group of rows with the same text hash.
-    pub fn new(by_text: bool) -> Self {
-        UnitsBuilder {
-            by_text: by_text.then(HashMap::new),
-            ..Default::default()
-        }
-    }
-
-    /// Adds the row at `row` whose text is `text`.
-    pub fn add(&mut self, row: u64, text: Option<&[u8]>) {
-        let unit = match (&mut self.by_text, text) {
-            (Some(groups), Some(text)) => *groups
-                .entry(xxh3_64_with_seed(text, 0))
+    /// Adds the row at `row` of group `group` (`None`: a unit of its own).
+    pub fn add(&mut self, row: u64, group: Option<u64>) {
+        let unit = match group {
+            Some(key) => *self
+                .groups
+                .entry(key)
                 .or_insert_with(|| bump(&mut self.next)),
-            _ => bump(&mut self.next),
+            None => bump(&mut self.next),
         };
         self.rows.insert(row, unit);
     }
@@ -314,14 +353,56 @@ mod tests {
             units,
             [Some(0), Some(0), None, None, Some(1), Some(1), None]
         );
-        let mut builder = UnitsBuilder::new(true);
-        builder.add(4, Some(b"a"));
-        builder.add(7, Some(b"b"));
-        builder.add(9, Some(b"a"));
-        builder.add(11, None);
+        let content = SamplePlan::new(spec(0.5, SampleBy::Content, 3), 4);
+        let mut builder = UnitsBuilder::default();
+        builder.add(4, content.group(Some(b"a")));
+        builder.add(7, content.group(Some(b"b")));
+        builder.add(9, content.group(Some(b"a")));
+        builder.add(11, content.group(None));
         let units = builder.finish();
         assert_eq!(units.unit_of(9), units.unit_of(4));
         assert_ne!(units.unit_of(7), units.unit_of(4));
         assert_eq!(units.len(), 3);
+    }
+
+    /// Texts' first bytes as their MinHash values: texts that share one are similar.
+    #[derive(Debug)]
+    struct FirstByte;
+
+    impl GroupKey for FirstByte {
+        fn key(&self, text: &[u8]) -> Option<u64> {
+            text.first().map(|&b| u64::from(b))
+        }
+    }
+
+    #[test]
+    fn minhash_sampling_keeps_texts_of_one_value_together() {
+        let plan =
+            SamplePlan::new(spec(0.3, SampleBy::MinHash, 5), 4).with_key(Arc::new(FirstByte));
+        assert_eq!(plan.mode, SampleMode::MinHash);
+        let texts: Vec<String> = (0..2000)
+            .map(|i| format!("{}{i}", (b'A' + (i % 50) as u8) as char))
+            .collect();
+        let kept: Vec<&String> = texts
+            .iter()
+            .enumerate()
+            .filter(|(row, t)| plan.keeps(*row as u64, Some(t.as_bytes())))
+            .map(|(_, t)| t)
+            .collect();
+        let letters: std::collections::BTreeSet<u8> =
+            kept.iter().map(|t| t.as_bytes()[0]).collect();
+        assert_eq!(
+            kept.len(),
+            letters.len() * 40,
+            "every text of a kept value is kept"
+        );
+        assert!((5..30).contains(&letters.len()), "{}", letters.len());
+        assert_eq!(plan.group(Some(b"Ab")), plan.group(Some(b"Ac")));
+        assert_ne!(plan.group(Some(b"Ab")), plan.group(Some(b"Bb")));
+        assert_eq!(
+            plan.group(Some(b"")),
+            Some(xxh3_64_with_seed(b"", 0)),
+            "no shingles: by text"
+        );
     }
 }

@@ -153,8 +153,9 @@ fn units_of(dataset: &Dataset, plan: &SamplePlan, chunks: &[Chunk]) -> Units {
                 .map(|c| (c.first_row, c.first_row + c.rows(dataset)))
                 .collect(),
         }),
-        SampleMode::Rows => Units::Listed(UnitsBuilder::new(false)),
-        SampleMode::Content => Units::Listed(UnitsBuilder::new(true)),
+        SampleMode::Rows | SampleMode::Content | SampleMode::MinHash => {
+            Units::Listed(UnitsBuilder::default())
+        }
     }
 }
 
@@ -232,9 +233,10 @@ async fn read(
         .is_some()
         .then(|| BatchCoalescer::new(Arc::clone(&schema), full_scan_batch));
     let text_index = schema.index_of(text_column).ok();
+    let listing = sampler.clone();
     let mut keep = |batch: RecordBatch| {
-        if let Some(Units::Listed(builder)) = &mut units {
-            list_units(builder, &batch, text_index);
+        if let (Some(Units::Listed(builder)), Some(sampler)) = (&mut units, &listing) {
+            list_units(builder, &sampler.0, &batch, text_index);
         }
         collector
             .push(batch)
@@ -321,14 +323,19 @@ async fn read(
     })
 }
 
-/// Adds the rows of `batch` (with `__source_row` last) to the units listed.
-fn list_units(builder: &mut UnitsBuilder, batch: &RecordBatch, text_index: Option<usize>) {
+/// Adds the rows of `batch` (with `__source_row` last) to the units `plan` lists.
+fn list_units(
+    builder: &mut UnitsBuilder,
+    plan: &SamplePlan,
+    batch: &RecordBatch,
+    text_index: Option<usize>,
+) {
     let rows = batch
         .column(batch.num_columns() - 1)
         .as_primitive::<UInt64Type>();
     match text_index {
         Some(i) => for_each_text(batch.column(i), |row, text| {
-            builder.add(rows.value(row), text)
+            builder.add(rows.value(row), plan.group(text))
         }),
         None => rows.values().iter().for_each(|&row| builder.add(row, None)),
     }

@@ -15,6 +15,7 @@ pub use stage::{Planned, Stage, StageError, StageInput};
 
 use crate::error::{Error, Result};
 use crate::source::SourceSpec;
+use crate::source::sampling::GroupKey;
 
 /// Builds the stage a spec describes, reading `source` for the columns its SQL may name.
 pub fn build(spec: &StageSpec, source: &SourceSpec) -> Result<Box<dyn Stage>> {
@@ -40,4 +41,20 @@ pub fn build(spec: &StageSpec, source: &SourceSpec) -> Result<Box<dyn Stage>> {
     ];
     let sql = sql::render(template, &spec.params, &columns).map_err(stage_error)?;
     Ok(Box::new(SqlStage::new(&spec.name, origin.clone(), sql)))
+}
+
+/// The MinHash value `--sample-by minhash` groups texts by: that of the pipeline's first
+/// `minhash` stage's shingles, or of the default parameters' when it has none.
+pub fn sample_key(
+    specs: &[StageSpec],
+    source: &SourceSpec,
+) -> Result<std::sync::Arc<dyn GroupKey>> {
+    let minhash = specs
+        .iter()
+        .find(|s| matches!(&s.body, StageBody::Kind(kind) if kind == spec::MINHASH));
+    let empty = Default::default();
+    let params = minhash.map_or(&empty, |s| &s.params);
+    let params =
+        minhash::MinhashParams::parse(params, &source.text_column).map_err(Error::Usage)?;
+    Ok(std::sync::Arc::new(shingles::MinHashKey(params.shingles)))
 }

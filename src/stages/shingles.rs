@@ -4,10 +4,13 @@
 //! text written without spaces between words (Chinese, Japanese, Thai, …). Each shingle is
 //! hashed to 64 bits.
 
+use std::cell::RefCell;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::source::sampling::GroupKey;
 
 /// What a shingle is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +89,29 @@ const fn is_ascii_symbol(c: u8) -> bool {
         c,
         b'$' | b'+' | b'<' | b'=' | b'>' | b'^' | b'`' | b'|' | b'~'
     )
+}
+
+/// A text's MinHash value under one hash function: the least hash of its shingles, as a
+/// minhash stage of the same shingles computes it (`--sample-by minhash` keeps the texts of
+/// a value together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinHashKey(pub ShingleSpec);
+
+impl GroupKey for MinHashKey {
+    fn key(&self, text: &[u8]) -> Option<u64> {
+        thread_local! {
+            static SHINGLER: RefCell<Option<(Shingler, Vec<u64>)>> = const { RefCell::new(None) };
+        }
+        let text = std::str::from_utf8(text).ok()?;
+        SHINGLER.with_borrow_mut(|cell| {
+            let (shingler, hashes) = match cell {
+                Some((shingler, _)) if shingler.spec == self.0 => cell.as_mut()?,
+                _ => cell.insert((Shingler::new(self.0), Vec::new())),
+            };
+            shingler.hashes(text, hashes);
+            hashes.iter().copied().min()
+        })
+    }
 }
 
 impl Shingler {

@@ -19,12 +19,22 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("commands", &["commands"]),
     (
         "commands: one file per subcommand",
-        &["commands::profile", "commands::inspect", "commands::loader"],
+        &[
+            "commands::profile",
+            "commands::inspect",
+            "commands::loader",
+            "commands::estimate",
+        ],
     ),
     ("config", &["config"]),
     (
         "config: per-command resolution",
-        &["config::profile", "config::inspect", "config::loader"],
+        &[
+            "config::profile",
+            "config::inspect",
+            "config::loader",
+            "config::estimate",
+        ],
     ),
     ("config: the pipeline file", &["config::pipeline_file"]),
     (
@@ -39,6 +49,7 @@ const LEVELS: &[(&str, &[&str])] = &[
             "render::table::profile",
             "render::table::inspect",
             "render::table::loader",
+            "render::table::estimate",
         ],
     ),
     (

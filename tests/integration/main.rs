@@ -2,6 +2,7 @@
 
 mod cli;
 mod datasets;
+mod estimate;
 mod inspect;
 mod layers;
 mod loader;

@@ -59,7 +59,7 @@ const RUNS: [(&str, &[&str]); 6] = [
 ];
 
 /// Fields that measure the machine or the moment rather than the data.
-const MEASURED: [&str; 18] = [
+const MEASURED: [&str; 19] = [
     "peak_memory_bytes",
     "peak_rss_bytes",
     "result_bytes",
@@ -78,6 +78,7 @@ const MEASURED: [&str; 18] = [
     "summary",
     "fast_enough",
     "run_cpu_by_part",
+    "run_wall_by_part",
 ];
 
 #[test]

@@ -5,6 +5,7 @@ use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{CellAlignment, Table};
 
 use crate::model::pricing::RequestPricing;
+use crate::model::profile::Estimate;
 use crate::model::requests::RequestStats;
 use crate::util::units::{count, format_size, usd};
 
@@ -66,4 +67,13 @@ pub(super) fn request_cost(requests_usd: f64, egress_usd: f64, pricing: &Request
         pricing.usd_per_1000_put,
         pricing.usd_per_gb_egress
     )
+}
+
+/// `12,345 (12,001–12,690)`; the figure alone when it is exact.
+pub(super) fn range(e: Estimate, show: impl Fn(f64) -> String) -> String {
+    if e.low == e.high {
+        show(e.value)
+    } else {
+        format!("{} ({}–{})", show(e.value), show(e.low), show(e.high))
+    }
 }

@@ -2,6 +2,7 @@
 //! seconds.
 
 mod common;
+pub mod estimate;
 pub mod inspect;
 pub mod loader;
 mod near_dedup;

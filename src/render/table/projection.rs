@@ -1,8 +1,8 @@
 //! The projection of a sampled `profile`: how the sample was drawn, what it cannot see, and
 //! each stage's figures for the whole dataset beside the sample's own.
 
-use super::common::{right_align_numbers, table};
-use crate::model::profile::{Estimate, ProfileReport, ProjectedReport, SampleReport};
+use super::common::{range, right_align_numbers, table};
+use crate::model::profile::{ProfileReport, ProjectedReport, SampleReport};
 use crate::util::units::{count, format_size, seconds, usd};
 
 /// The section, or nothing for a run of the whole dataset.
@@ -97,13 +97,4 @@ fn totals_lines(p: &ProjectedReport) -> String {
     out.push_str(&format!("Projected {}\n", figures.join("; ")));
     out.push_str(&format!("Cost model: {}\n", p.cost_model));
     out
-}
-
-/// `12,345 (12,001–12,690)`; the figure alone when it is exact.
-fn range(e: Estimate, show: impl Fn(f64) -> String) -> String {
-    if e.low == e.high {
-        show(e.value)
-    } else {
-        format!("{} ({}–{})", show(e.value), show(e.low), show(e.high))
-    }
 }
