@@ -8,7 +8,7 @@ use crate::config::ProfileConfig;
 use crate::cost::profile_cost;
 use crate::engine::{Intermediate, Session, TextStats};
 use crate::error::Result;
-use crate::estimate::calibration::{self, Calibration, Point};
+use crate::estimate::calibration::{self, Calibration, Nested, Point};
 use crate::estimate::{self, SampleRun, Tallier};
 use crate::model::SCHEMA_VERSION;
 use crate::model::profile::{
@@ -19,7 +19,7 @@ use crate::model::tokens::TokenStats;
 use crate::pipeline::{self, Meter};
 use crate::source::Dataset;
 use crate::source::scan::{Scanned, scan};
-use crate::source::{SampleBy, SamplePlan};
+use crate::source::{SampleBy, SamplePlan, SampleSpec, SampleUnits};
 use crate::stages::{self, Stage};
 use crate::storage::instrumented::RequestCounter;
 use crate::storage::{self, Location, Provider, StorageOptions};
@@ -45,9 +45,9 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     session.register_store(&location);
     let source = Source::open(location, &session, config).await?;
 
-    let plan = match config.sample {
+    let plan = match &config.sample {
         Some(spec) => {
-            let plan = SamplePlan::new(spec, source.storage.row_groups as usize);
+            let plan = SamplePlan::new(spec.clone(), source.storage.row_groups as usize);
             Some(match spec.by {
                 SampleBy::MinHash => {
                     plan.with_key(stages::sample_key(&config.stages, &config.source)?)
@@ -69,9 +69,8 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     let text_column = &config.source.text_column;
     let calibration = match (&plan, &units) {
         (Some(plan), Some(units)) => {
-            progress.step("running a nested quarter of the sample, for the cost curves");
-            let keep = calibration::nested_rows(plan, units);
-            Some(calibrate(config, &session, &stages, &scanned, keep).await?)
+            progress.step(&nested_message(&plan.spec));
+            Some(calibrate(config, &session, &stages, (plan, units), &scanned).await?)
         }
         _ => None,
     };
@@ -137,19 +136,46 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     Ok(report)
 }
 
+/// Runs each nested sample of the sample `plan` drew (its `units`, the rows `scanned`)
+/// through the tokens and the stages, smallest first, and measures each step.
+async fn calibrate(
+    config: &ProfileConfig,
+    session: &Session,
+    stages: &[Box<dyn Stage>],
+    (plan, units): (&SamplePlan, &SampleUnits),
+    scanned: &Intermediate,
+) -> Result<Calibration> {
+    let started = Started::now();
+    let mut runs = Vec::new();
+    for share in calibration::shares(&plan.spec) {
+        let keep = calibration::nested_rows(plan, units, share);
+        runs.push(run_nested(config, session, stages, scanned, keep).await?);
+    }
+    Ok(Calibration {
+        runs,
+        seconds: (
+            started.at.elapsed().as_secs_f64(),
+            resources::cpu_time()
+                .saturating_sub(started.cpu)
+                .as_secs_f64(),
+        ),
+        chosen_sizes: !plan.spec.smaller.is_empty(),
+    })
+}
+
 /// Runs the rows of `scanned` that `keep` keeps through the tokens and the stages, as the
 /// sample runs, and measures each step; then every thread forgets what counting taught it.
-async fn calibrate(
+async fn run_nested(
     config: &ProfileConfig,
     session: &Session,
     stages: &[Box<dyn Stage>],
     scanned: &Intermediate,
     keep: impl Fn(u64, Option<&[u8]>) -> bool,
-) -> Result<Calibration> {
-    let started = Started::now();
+) -> Result<Nested> {
     let text_column = &config.source.text_column;
     let nested = calibration::nested(session, scanned, text_column, keep).await?;
     let source_bytes = nested.stats().text_bytes as f64;
+    let mut held = nested.bytes();
     let mut tokens = Tokenizer::load(&config.tokenizer)?.map(TokenCounter::new);
     let (nested, source_tokens) = match &mut tokens {
         Some(counter) => {
@@ -163,27 +189,37 @@ async fn calibrate(
     let (_, reports) =
         pipeline::run(session, stages, nested, text_column, &quiet, counting, None).await?;
     forget_pieces();
-    Ok(Calibration {
+    let mut point = |r: &StageReport| {
+        let working = r.peak_memory_bytes.saturating_sub(held) as f64;
+        held = r.result_bytes;
+        Point {
+            input_bytes: r.text_bytes_in as f64,
+            wall_seconds: r.wall_seconds,
+            cpu_seconds: r.cpu_seconds,
+            working_bytes: working,
+        }
+    };
+    Ok(Nested {
+        stages: reports.iter().map(&mut point).collect(),
         tokens: tokens.map(|t| Point {
             input_bytes: source_bytes,
             wall_seconds: t.wall_seconds,
             cpu_seconds: t.cpu_seconds,
+            working_bytes: 0.0,
         }),
-        stages: reports
-            .iter()
-            .map(|r| Point {
-                input_bytes: r.text_bytes_in as f64,
-                wall_seconds: r.wall_seconds,
-                cpu_seconds: r.cpu_seconds,
-            })
-            .collect(),
-        seconds: (
-            started.at.elapsed().as_secs_f64(),
-            resources::cpu_time()
-                .saturating_sub(started.cpu)
-                .as_secs_f64(),
-        ),
     })
+}
+
+/// What the nested samples' step says it runs.
+fn nested_message(spec: &SampleSpec) -> String {
+    if spec.smaller.is_empty() {
+        return "running a nested quarter of the sample, for the cost curves".to_string();
+    }
+    let sizes: Vec<String> = spec.smaller.iter().map(f64::to_string).collect();
+    format!(
+        "running nested samples of {} of the dataset, for the cost curves",
+        sizes.join(", ")
+    )
 }
 
 /// What the scan step says it reads.

@@ -96,30 +96,47 @@ impl ProfileConfig {
                 None => TokenizerSpec::Cl100kBase,
             },
             sample: match &request.sample {
-                Some(fraction) => Some(SampleSpec {
-                    fraction: parse_fraction(fraction)?,
-                    by: request.sample_by.unwrap_or_default(),
-                    seed: request.seed.unwrap_or(0),
-                }),
+                Some(fractions) => {
+                    let mut fractions = parse_fractions(fractions)?;
+                    let fraction = fractions.pop().unwrap_or(1.0);
+                    Some(SampleSpec {
+                        fraction,
+                        by: request.sample_by.unwrap_or_default(),
+                        seed: request.seed.unwrap_or(0),
+                        smaller: fractions,
+                    })
+                }
                 None => None,
             },
         })
     }
 }
 
-/// `--sample`'s fraction: a number in (0, 1].
-fn parse_fraction(text: &str) -> Result<f64> {
-    if text.contains(',') {
+/// Most fractions `--sample` takes: each smaller one is a run of its own.
+const MAX_FRACTIONS: usize = 4;
+
+/// `--sample`'s fractions: numbers in (0, 1], comma-separated, ascending and distinct.
+fn parse_fractions(text: &str) -> Result<Vec<f64>> {
+    let mut fractions = Vec::new();
+    for part in text.split(',') {
+        match part.trim().parse::<f64>() {
+            Ok(f) if f > 0.0 && f <= 1.0 => fractions.push(f),
+            _ => {
+                return Err(Error::Usage(format!(
+                    "--sample {text}: '{}' is not a fraction above 0 and at most 1",
+                    part.trim()
+                )));
+            }
+        }
+    }
+    fractions.sort_by(f64::total_cmp);
+    fractions.dedup();
+    if fractions.len() > MAX_FRACTIONS {
         return Err(Error::Usage(format!(
-            "--sample {text}: one fraction at a time (cost curves from several sample sizes are not built yet)"
+            "--sample {text}: at most {MAX_FRACTIONS} fractions"
         )));
     }
-    match text.trim().parse::<f64>() {
-        Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
-        _ => Err(Error::Usage(format!(
-            "--sample {text}: the fraction must be a number above 0 and at most 1"
-        ))),
-    }
+    Ok(fractions)
 }
 
 /// Ends `stages` with a `minhash` stage at its defaults, unless they have one.

@@ -3,6 +3,7 @@
 //! sampling units, time and memory in proportion to each step's input.
 
 pub mod calibration;
+pub mod fit;
 pub mod plan;
 pub mod ratio;
 pub mod saved;
@@ -13,25 +14,31 @@ use std::time::Instant;
 use crate::engine::{Intermediate, Session};
 use crate::error::Result;
 use crate::model::profile::{
-    ByPart, Estimate, ProfileReport, ProjectedReport, ProjectedTotals, SampleReport,
+    ByPart, Estimate, GrowthModel, ProfileReport, ProjectedReport, ProjectedTotals, SampleReport,
     StageProjection,
 };
 use crate::source::SampleUnits;
 use crate::source::sampling::{SampleMode, SamplePlan};
 use crate::util::resources;
 use calibration::{Calibration, Point};
+use fit::{Fit, Model};
 use ratio::{Design, ratio_total};
 pub use tally::{Tally, tally};
 
 /// How time and memory are projected, as the report says it.
-const COST_MODEL: &str = "each step's CPU time grows as a power of its input text bytes, the \
-exponent fitted to the sample and a nested quarter of it (kept within 0.85-1.1: a small sample's fixed costs and warm-up would otherwise pass for slow growth); the interval \
-spans exponents from 0.15 below the fit or linear growth, whichever is lower, to 0.05 above \
-the higher, at the ends of the input's interval: fixed costs and warm-up make small samples \
-slow, and a shared machine's run-to-run noise is about 20%. Wall time is CPU time over the \
-step's parallelism (the threads, unless the sampled step ran long enough to show its own); \
-the scan grows with the bytes it reads. A step's peak memory is the step before's result, \
-held whole (the scan's: what its row groups decode to; within 10%), plus the step's own \
+const COST_MODEL: &str = "with one sample size, each step's CPU time grows as a power of its \
+input text bytes, the exponent fitted to the sample and a nested quarter of it (kept within \
+0.85-1.1: a small sample's fixed costs and warm-up would otherwise pass for slow growth), and \
+its own memory linearly; with several (--sample a,b,...), the smaller ones run nested in the \
+largest and each step's CPU time and own memory take the model (linear, n log n, or a power \
+within 0.85-1.1) that fits them best in log space, the power law's second parameter counted \
+against it (Mallows's Cp at 15% noise); time_model and memory_model say which. The interval \
+spans exponents from 0.15 below the model's or linear growth, whichever is lower, to 0.05 \
+above the higher, at the ends of the input's interval: fixed costs and warm-up make small \
+samples slow, and a shared machine's run-to-run noise is about 20%. Wall time is CPU time \
+over the step's parallelism (the threads, unless the sampled step ran long enough to show \
+its own); the scan grows with the bytes it reads. A step's peak memory is the step before's \
+result, held whole (the scan's: what its row groups decode to; within 10%), plus its own \
 memory, growing with its input (the interval as for time)";
 
 /// Bounds of a fitted time exponent: a sample's noise must not make a step free or explode.
@@ -140,15 +147,15 @@ pub fn project(run: &SampleRun, report: &ProfileReport) -> Projection {
     let mut previous_sampled = report.scan.result_bytes;
     for (i, (tally, measured)) in run.stages.iter().zip(&report.stages).enumerate() {
         let bytes_in = p.total(|u| input.text_bytes[u] as f64);
+        // The stage's peak: its input, held whole, and its own memory, growing with it.
         let at = Point {
             input_bytes: measured.text_bytes_in as f64,
             wall_seconds: measured.wall_seconds,
             cpu_seconds: measured.cpu_seconds,
+            working_bytes: measured.peak_memory_bytes.saturating_sub(previous_sampled) as f64,
         };
-        let curve = Curve::fit(run.calibration.stages.get(i), at, threads);
-        let sampled_in = measured.text_bytes_in as f64;
-        // The stage's peak: its input, held whole, and its own memory, growing with it.
-        let working = measured.peak_memory_bytes.saturating_sub(previous_sampled) as f64;
+        let nested = run.calibration.points(|n| n.stages.get(i).copied());
+        let curve = Curve::fit(&nested, at, threads, run.calibration.chosen_sizes);
         let text_bytes_out = p.total(|u| tally.text_bytes[u] as f64);
         stages.push(StageProjection {
             rows_out: p.total(|u| tally.rows[u] as f64),
@@ -156,8 +163,10 @@ pub fn project(run: &SampleRun, report: &ProfileReport) -> Projection {
             text_bytes_out,
             wall_seconds: curve.wall(bytes_in),
             cpu_seconds: curve.cpu(bytes_in),
-            time_exponent: curve.exponent,
-            peak_memory_bytes: held(previous).plus(grow(working, sampled_in, 1.0, bytes_in)),
+            time_exponent: curve.time.model.exponent(at.input_bytes, bytes_in.value),
+            time_model: curve.report(curve.time, bytes_in),
+            memory_model: curve.report(curve.memory, bytes_in),
+            peak_memory_bytes: held(previous).plus(curve.memory(bytes_in)),
             tokens_out: tally.tokens.as_ref().map(|t| p.total(|u| t[u] as f64)),
         });
         previous = linear(
@@ -312,9 +321,12 @@ impl<'a> Projector<'a> {
                 input_bytes: report.source.text_bytes as f64,
                 wall_seconds: t.wall_seconds,
                 cpu_seconds: t.cpu_seconds,
+                working_bytes: 0.0,
             };
-            let nested = self.run.calibration.tokens.as_ref();
-            let curve = Curve::fit(nested, at, report.run.threads as f64);
+            let calibration = &self.run.calibration;
+            let nested = calibration.points(|n| n.tokens);
+            let threads = report.run.threads as f64;
+            let curve = Curve::fit(&nested, at, threads, calibration.chosen_sizes);
             (
                 (t.wall_seconds, t.cpu_seconds),
                 (curve.wall(source_bytes), curve.cpu(source_bytes)),
@@ -464,22 +476,39 @@ fn whole(p: &ByPart<Estimate>) -> Estimate {
     steps(p).plus(p.tokens).plus(p.other)
 }
 
-/// How a step's CPU time grows with its input: `cpu ∝ input^exponent` through the sample's
-/// point, fitted to the nested sample's point when there is one.
+/// How a step's CPU time and memory grow with its input, through the sample's point: with
+/// sizes the user chose, the model that fits the nested samples' points and the sample's
+/// best; otherwise CPU time as a power of the input through the nested quarter's point and
+/// the sample's, memory linearly.
 struct Curve {
     at: Point,
-    exponent: f64,
+    time: Fit,
+    memory: Fit,
     parallelism: f64,
 }
 
 impl Curve {
-    fn fit(nested: Option<&Point>, at: Point, threads: f64) -> Self {
-        let exponent = nested
-            .filter(|n| n.input_bytes > 0.0 && at.input_bytes > n.input_bytes)
-            .filter(|n| n.cpu_seconds > 0.0 && at.cpu_seconds > 0.0)
-            .map(|n| (at.cpu_seconds / n.cpu_seconds).ln() / (at.input_bytes / n.input_bytes).ln())
-            .filter(|b| b.is_finite())
-            .map_or(1.0, |b| b.clamp(EXPONENT_RANGE.0, EXPONENT_RANGE.1));
+    fn fit(nested: &[Point], at: Point, threads: f64, chosen_sizes: bool) -> Self {
+        let (time, memory) = if chosen_sizes {
+            let points = |pick: fn(&Point) -> f64| -> Vec<(f64, f64)> {
+                nested
+                    .iter()
+                    .chain([&at])
+                    .map(|p| (p.input_bytes, pick(p)))
+                    .collect()
+            };
+            (
+                fit::choose(&points(|p| p.cpu_seconds), EXPONENT_RANGE),
+                fit::choose(&points(|p| p.working_bytes), EXPONENT_RANGE),
+            )
+        } else {
+            let linear = Fit {
+                model: Model::Linear,
+                rms_log_error: 0.0,
+                points: 1,
+            };
+            (two_point_power(nested.first(), &at), linear)
+        };
         let parallelism = if at.wall_seconds >= STEADY_WALL_SECONDS {
             (at.cpu_seconds / at.wall_seconds).clamp(1.0, threads.max(1.0))
         } else {
@@ -487,23 +516,53 @@ impl Curve {
         };
         Curve {
             at,
-            exponent,
+            time,
+            memory,
             parallelism,
         }
     }
 
     /// CPU seconds for an input of `input` bytes (see [`grow`]).
     fn cpu(&self, input: Estimate) -> Estimate {
-        grow(
-            self.at.cpu_seconds,
-            self.at.input_bytes,
-            self.exponent,
-            input,
-        )
+        let exponent = self.time.model.exponent(self.at.input_bytes, input.value);
+        grow(self.at.cpu_seconds, self.at.input_bytes, exponent, input)
     }
 
     fn wall(&self, input: Estimate) -> Estimate {
         self.cpu(input).scaled(1.0 / self.parallelism)
+    }
+
+    /// The step's own memory (beyond its input) for an input of `input` bytes.
+    fn memory(&self, input: Estimate) -> Estimate {
+        let exponent = self.memory.model.exponent(self.at.input_bytes, input.value);
+        grow(self.at.working_bytes, self.at.input_bytes, exponent, input)
+    }
+
+    /// `fit` as the report gives it, for a projection to `input` bytes.
+    fn report(&self, fit: Fit, input: Estimate) -> GrowthModel {
+        GrowthModel {
+            model: fit.model.name(),
+            exponent: fit.model.exponent(self.at.input_bytes, input.value),
+            sizes: fit.points as u32,
+            rms_log_error: (fit.points > 2).then_some(fit.rms_log_error),
+        }
+    }
+}
+
+/// CPU time as a power of the input through the nested sample's point and the sample's, the
+/// exponent within [`EXPONENT_RANGE`]; linear without a nested point.
+fn two_point_power(nested: Option<&Point>, at: &Point) -> Fit {
+    let exponent = nested
+        .filter(|n| n.input_bytes > 0.0 && at.input_bytes > n.input_bytes)
+        .filter(|n| n.cpu_seconds > 0.0 && at.cpu_seconds > 0.0)
+        .map(|n| (at.cpu_seconds / n.cpu_seconds).ln() / (at.input_bytes / n.input_bytes).ln())
+        .filter(|b| b.is_finite());
+    Fit {
+        model: exponent.map_or(Model::Linear, |b| {
+            Model::Power(b.clamp(EXPONENT_RANGE.0, EXPONENT_RANGE.1))
+        }),
+        rms_log_error: 0.0,
+        points: 1 + usize::from(exponent.is_some()),
     }
 }
 

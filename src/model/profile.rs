@@ -101,11 +101,30 @@ pub struct StageProjection {
     pub text_bytes_out: Estimate,
     pub wall_seconds: Estimate,
     pub cpu_seconds: Estimate,
-    /// The exponent of the stage's CPU time in its input bytes (1: linear).
+    /// The exponent of the stage's CPU time in its input bytes (1: linear), over the
+    /// projection from the sample to the whole dataset.
     pub time_exponent: f64,
+    /// How the stage's CPU time grows with its input.
+    pub time_model: GrowthModel,
+    /// How the stage's own memory (beyond its input, held whole) grows with its input.
+    pub memory_model: GrowthModel,
     pub peak_memory_bytes: Estimate,
     /// Total tokens of the stage's result; absent without a tokenizer.
     pub tokens_out: Option<Estimate>,
+}
+
+/// A cost curve: how a figure grows with a step's input.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GrowthModel {
+    /// `linear`, `n_log_n` or `power`.
+    pub model: &'static str,
+    /// The power of the input it grows as, over the projection.
+    pub exponent: f64,
+    /// Sample sizes it was fitted to (1: assumed).
+    pub sizes: u32,
+    /// Root mean square distance of the sizes' measurements from the curve, in natural log
+    /// units (0.1: about 10%); absent when two sizes or fewer leave nothing to judge it by.
+    pub rms_log_error: Option<f64>,
 }
 
 /// The run's figures for the whole dataset.

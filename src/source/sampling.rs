@@ -49,12 +49,15 @@ impl SampleBy {
 }
 
 /// A sample to run on instead of the whole dataset.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SampleSpec {
     /// In (0, 1].
     pub fraction: f64,
     pub by: SampleBy,
     pub seed: u64,
+    /// Smaller fractions, ascending, run as samples nested in this one to fit each step's
+    /// cost curve; empty: a nested quarter alone.
+    pub smaller: Vec<f64>,
 }
 
 /// How the rows of a sample were chosen, which fixes the unit a projection counts by.
@@ -96,7 +99,7 @@ impl SamplePlan {
     /// The plan for `spec` over a dataset of `row_groups` row groups.
     pub fn new(spec: SampleSpec, row_groups: usize) -> Self {
         let every = |mode| SamplePlan {
-            spec,
+            spec: spec.clone(),
             mode,
             row_groups: (0..row_groups).collect(),
             key: None,
@@ -291,7 +294,12 @@ mod tests {
     use super::*;
 
     fn spec(fraction: f64, by: SampleBy, seed: u64) -> SampleSpec {
-        SampleSpec { fraction, by, seed }
+        SampleSpec {
+            fraction,
+            by,
+            seed,
+            smaller: Vec::new(),
+        }
     }
 
     #[test]

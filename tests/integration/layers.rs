@@ -75,6 +75,7 @@ const LEVELS: &[(&str, &[&str])] = &[
         "engines: projection parts",
         &[
             "estimate::calibration",
+            "estimate::fit",
             "estimate::ratio",
             "estimate::tally",
         ],

@@ -201,7 +201,93 @@ fn bad_fractions_are_refused_in_one_line() {
         let run = prepcost(&["profile", &data, &format!("--sample={fraction}")]);
         assert_error(&run, &["--sample", "above 0 and at most 1"]);
     }
+    for fractions in ["0.1,0", "0.1,abc", "0.1,0.2,0.3,0.4,0.5"] {
+        let run = prepcost(&["profile", &data, &format!("--sample={fractions}")]);
+        assert_error(&run, &["--sample"]);
+    }
     let run = prepcost(&["profile", &data, "--sample-by", "content"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--sample"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn several_sizes_fit_each_stage_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.parquet");
+    write_dataset(&path, 60);
+    let sampled = run(&path, Some(("0.5,0.1,0.2", SampleBy::Content, 1))).await;
+    assert_eq!(sampled.sample.as_ref().unwrap().fraction, 0.5);
+    for stage in &sampled.stages {
+        let p = stage.projected.as_ref().unwrap();
+        // A size where a step held no memory of its own (or took no CPU time) is left out.
+        for model in [p.time_model, p.memory_model] {
+            assert!((2..=3).contains(&model.sizes), "{}: {model:?}", stage.name);
+            assert!(["linear", "n_log_n", "power"].contains(&model.model));
+            assert_eq!(model.rms_log_error.is_some(), model.sizes == 3);
+        }
+        assert_eq!(p.time_model.sizes, 3, "{}", stage.name);
+    }
+    let single = run(&path, Some(("0.5", SampleBy::Content, 1))).await;
+    let p = single.stages[0].projected.as_ref().unwrap();
+    assert_eq!((p.memory_model.model, p.memory_model.sizes), ("linear", 1));
+    assert_eq!(p.time_model.rms_log_error, None);
+}
+
+/// `bases` texts of 40 words, each also written with its last word changed (a near
+/// duplicate, Jaccard 36/44 of word 5-grams) and every fourth copied exactly.
+fn write_near_duplicates(path: &Path, bases: usize) {
+    let word = |i: usize| format!("w{}", (i * 2_654_435_761) % 9973);
+    let mut texts = Vec::new();
+    for b in 0..bases {
+        let words: Vec<String> = (0..40).map(|i| word(b * 40 + i)).collect();
+        texts.push(words.join(" "));
+        let mut changed = words.clone();
+        changed[39] = format!("changed{b}");
+        texts.push(changed.join(" "));
+        if b % 4 == 0 {
+            texts.push(words.join(" "));
+        }
+    }
+    let ids: Vec<i64> = (0..texts.len() as i64).collect();
+    let refs: Vec<Option<&str>> = texts.iter().map(|t| Some(t.as_str())).collect();
+    crate::support::write_parquet(path, &[text_batch("text", &ids, &refs)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn minhash_sampling_keeps_near_duplicates_together_and_corrects_for_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.parquet");
+    write_near_duplicates(&path, 1500);
+    let request = |sample: Option<&str>| ProfileRequest {
+        source: Some(path.to_str().unwrap().to_string()),
+        tokenizer: Some("none".into()),
+        near_dedup: true,
+        sample: sample.map(str::to_string),
+        sample_by: Some(SampleBy::MinHash),
+        seed: Some(3),
+        ..Default::default()
+    };
+    let full = profile(request(None)).await.unwrap();
+    let near_truth = full.stages.last().unwrap().rows_dropped;
+    let exact_truth = full.stages[2].rows_dropped;
+    assert!(
+        near_truth > 1000 && exact_truth > 300,
+        "{near_truth} {exact_truth}"
+    );
+    let sampled = profile(request(Some("0.4"))).await.unwrap();
+    let sample = sampled.sample.as_ref().unwrap();
+    assert_eq!(sample.mode, "minhash");
+    assert!(
+        sample.notes.iter().any(|n| n.contains("median similarity")),
+        "{:?}",
+        sample.notes
+    );
+    let projected = sampled.projected.as_ref().unwrap();
+    let near = projected.near_duplicates.unwrap();
+    assert!(inside(near_truth, &near), "{near_truth} outside {near:?}");
+    let exact = projected.exact_duplicates.unwrap();
+    assert!(
+        inside(exact_truth, &exact),
+        "{exact_truth} outside {exact:?}"
+    );
 }

@@ -2,7 +2,7 @@
 //! each stage's figures for the whole dataset beside the sample's own.
 
 use super::common::{range, right_align_numbers, table};
-use crate::model::profile::{ProfileReport, ProjectedReport, SampleReport};
+use crate::model::profile::{GrowthModel, ProfileReport, ProjectedReport, SampleReport};
 use crate::util::units::{count, format_size, seconds, usd};
 
 /// The section, or nothing for a run of the whole dataset.
@@ -49,6 +49,7 @@ fn stages_table(report: &ProfileReport) -> comfy_table::Table {
         "wall s",
         "cpu s",
         "peak mem",
+        "time grows as",
     ]);
     for stage in &report.stages {
         let Some(p) = &stage.projected else { continue };
@@ -62,10 +63,24 @@ fn stages_table(report: &ProfileReport) -> comfy_table::Table {
             range(p.wall_seconds, seconds),
             range(p.cpu_seconds, seconds),
             range(p.peak_memory_bytes, |x| format_size(x as u64)),
+            growth(&p.time_model),
         ]);
     }
     right_align_numbers(&mut rows, 1);
     rows
+}
+
+/// `n^0.93`, `n log n`, with the fit's error when several sizes judged it: `n (±12%)`.
+fn growth(model: &GrowthModel) -> String {
+    let shape = match model.model {
+        "linear" => "n".to_string(),
+        "n_log_n" => "n log n".to_string(),
+        _ => format!("n^{:.2}", model.exponent),
+    };
+    match model.rms_log_error {
+        Some(e) => format!("{shape} (±{:.0}%)", (e.exp() - 1.0) * 100.0),
+        None => shape,
+    }
 }
 
 fn totals_lines(p: &ProjectedReport) -> String {
