@@ -177,7 +177,9 @@ pub fn project(run: &SampleRun, report: &ProfileReport) -> Projection {
         previous_sampled = measured.result_bytes;
         input = tally;
     }
-    let projected = p.run(report, &stages);
+    let tokens_shift = p.correct_near_duplicates(report, &mut stages);
+    let mut projected = p.run(report, &stages);
+    projected.tokens_removed = projected.tokens_removed.map(|t| t.plus(tokens_shift));
     Projection {
         sample: p.sample_report(report),
         stages,
@@ -387,6 +389,51 @@ impl<'a> Projector<'a> {
             },
             _ => sampled,
         }
+    }
+
+    /// In a MinHash sample, each near-dedup stage's dropped rows corrected as
+    /// [`Self::near_duplicates`] corrects them, and the rows, text and tokens of its result
+    /// and every later one's lowered to match; returns how many more tokens the pipeline
+    /// removes then.
+    fn correct_near_duplicates(
+        &self,
+        report: &ProfileReport,
+        stages: &mut [StageProjection],
+    ) -> Estimate {
+        let mut tokens_shift = Estimate::exact(0.0);
+        if self.run.plan.mode != SampleMode::MinHash {
+            return tokens_shift;
+        }
+        for i in 0..stages.len() {
+            let rows = stages[i].rows_out.value;
+            if report.stages[i].near_dedup.is_none() || rows <= 0.0 {
+                continue;
+            }
+            let dropped = stages[i].rows_dropped;
+            let corrected = self.near_duplicates(dropped, report);
+            // The share of the stage's sampled result that a full run removes as well.
+            let share = Estimate {
+                value: (corrected.value - dropped.value) / rows,
+                low: 0.0,
+                high: (corrected.high - dropped.value).max(0.0) / rows,
+            };
+            stages[i].rows_dropped = corrected;
+            let before = stages.last().and_then(|s| s.tokens_out);
+            for later in &mut stages[i..] {
+                later.rows_out = without(later.rows_out, share);
+                later.text_bytes_out = without(later.text_bytes_out, share);
+                later.tokens_out = later.tokens_out.map(|t| without(t, share));
+            }
+            let after = stages.last().and_then(|s| s.tokens_out);
+            if let (Some(b), Some(a)) = (before, after) {
+                tokens_shift = tokens_shift.plus(Estimate {
+                    value: b.value - a.value,
+                    low: b.high - a.high,
+                    high: b.low - a.low,
+                });
+            }
+        }
+        tokens_shift
     }
 
     /// Tokens of the source minus those of the pipeline's result.
@@ -609,6 +656,16 @@ pub fn extend(e: Estimate, scale: f64, exponent: f64) -> Estimate {
         value: e.value * factors[1],
         low: (e.low * low).min(e.low * high),
         high: (e.high * high).max(e.high * low),
+    }
+}
+
+/// `e` without `share` of it: the interval's low end without its high share, and its high end
+/// without its low one.
+fn without(e: Estimate, share: Estimate) -> Estimate {
+    Estimate {
+        value: e.value * (1.0 - share.value),
+        low: e.low * (1.0 - share.high),
+        high: e.high * (1.0 - share.low),
     }
 }
 

@@ -95,7 +95,16 @@ pub fn plan(saved: &SavedReport, request: &PlanRequest) -> Result<Plan, String> 
         Some(model) => Some(training(saved, model, target.scale, cost.total_usd)?),
         None => None,
     };
-    let assumptions = assumptions(saved, request, &target, &fleet);
+    let mut assumptions = assumptions(saved, request, &target, &fleet);
+    if steps
+        .iter()
+        .any(|s| s.memory.is_some_and(|m| m.fit == Fit::DoesNotFit))
+    {
+        assumptions.push(format!(
+            "a minhash stage that does not fit cannot run: it needs its row index, union-find and one band table in memory at once (and handles fewer than {} rows); give each machine more memory, or more machines",
+            count(u64::from(u32::MAX))
+        ));
+    }
     Ok(Plan {
         target,
         fleet,
@@ -313,7 +322,10 @@ fn fit(peak: Estimate, basis: &Basis<'_>, scale: f64, fleet: &Fleet) -> (StepMem
     };
     let rows = (rows_in.high * scale / fleet.machines as f64).ceil() as u64;
     let need = MemoryNeed::new(rows, near.verify_threshold.map(|_| 0));
-    let fitting = need.bands_fitting(fleet.memory_limit_bytes, near.bands);
+    let fitting = match rows < u64::from(u32::MAX) {
+        true => need.bands_fitting(fleet.memory_limit_bytes, near.bands),
+        false => 0,
+    };
     if fitting == 0 {
         let memory = StepMemory {
             fit: Fit::DoesNotFit,
@@ -466,8 +478,8 @@ fn assumptions(
     if target.scale != 1.0 {
         said.push(format!(
             "a dataset of {} rows ({}), {:.3}× the profiled one, of alike data: each stage's time grows as its input to the power the report fitted ({}), memory, requests and tokens in proportion; duplicates across a larger crawl usually grow faster than that",
-            count(target.rows as u64),
-            format_size(target.file_bytes as u64),
+            count(target.rows.round() as u64),
+            format_size(target.file_bytes.round() as u64),
             target.scale,
             if saved.sample.is_some() { "its time_exponent" } else { "1, linear, for a full run's report" },
         ));
