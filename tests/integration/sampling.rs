@@ -136,7 +136,7 @@ async fn a_seed_fixes_the_sample() {
             .map(|s| (s.rows_out, s.text_bytes_out))
             .collect::<Vec<_>>()
     };
-    for by in [SampleBy::RowGroup, SampleBy::Content] {
+    for by in [SampleBy::RowGroup, SampleBy::Content, SampleBy::MinHash] {
         let a = run(&path, Some(("0.5", by, 1))).await;
         let b = run(&path, Some(("0.5", by, 1))).await;
         let c = run(&path, Some(("0.5", by, 2))).await;
