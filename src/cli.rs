@@ -363,6 +363,11 @@ pub struct ProfileArgs {
     /// Seed of the sample [default: 0].
     #[arg(long, value_name = "N", requires = "sample")]
     pub seed: Option<u64>,
+
+    /// What to do with a JSONL line that cannot be read: stop, naming its file and line, or
+    /// leave it out and count it.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_error: OnErrorArg,
 }
 
 /// `--sample-by`.
@@ -478,6 +483,10 @@ impl From<ProfileArgs> for ProfileRequest {
                 SampleByArg::Minhash => SampleBy::MinHash,
             }),
             seed: args.seed,
+            on_error: match args.on_error {
+                OnErrorArg::Fail => OnError::Fail,
+                OnErrorArg::Skip => OnError::Skip,
+            },
         }
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::config::ProfileConfig;
 use crate::cost::profile_cost;
 use crate::engine::{Intermediate, Session, TextStats};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::estimate::calibration::{self, Calibration, Nested, Point};
 use crate::estimate::{self, SampleRun, Tallier};
 use crate::model::SCHEMA_VERSION;
@@ -19,6 +19,8 @@ use crate::model::tokens::TokenStats;
 use crate::pipeline::{self, Meter};
 use crate::source::Dataset;
 use crate::source::scan::{Scanned, scan};
+use crate::source::textfiles;
+use crate::source::textscan::{TextFiles, scan_text};
 use crate::source::{SampleBy, SamplePlan, SampleSpec, SampleUnits};
 use crate::stages::{self, Stage};
 use crate::storage::instrumented::RequestCounter;
@@ -43,7 +45,7 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
     let location = storage::resolve(&config.source.uri, &source_options(config)).await?;
     let session = Session::new(config.memory_limit)?;
     session.register_store(&location);
-    let source = Source::open(location, &session, config).await?;
+    let mut source = Source::open(location, &session, config).await?;
 
     let plan = match &config.sample {
         Some(spec) => {
@@ -63,7 +65,7 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         result: scanned,
         units,
         decoded_bytes,
-    } = scan(&session, &source.dataset, &config.source, plan.as_ref()).await?;
+    } = source.scan(&session, config, plan.as_ref()).await?;
     let scan_step = meter.finish(&scanned);
     let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
@@ -240,15 +242,24 @@ fn scan_message(config: &ProfileConfig, source: &Source, plan: Option<&SamplePla
 
 /// The source of the run: its files and footers, its storage figures, and its store.
 struct Source {
-    dataset: Dataset,
+    files: SourceFiles,
     storage: StorageReport,
     requests: Arc<RequestCounter>,
     provider: Provider,
     display: String,
+    /// JSONL lines left out with `--on-error skip`.
+    skipped_lines: u64,
+}
+
+/// The source's files: Parquet with its footers, or JSONL or CSV.
+enum SourceFiles {
+    Parquet(Dataset),
+    Text(TextFiles),
 }
 
 impl Source {
-    /// Lists the files at `location` and reads their footers into the session's cache.
+    /// Lists the files at `location` and reads the footers of Parquet files into the
+    /// session's cache; without Parquet files, finds JSONL or CSV files.
     async fn open(location: Location, session: &Session, config: &ProfileConfig) -> Result<Self> {
         let requests = Arc::clone(&location.requests);
         let (provider, display) = (location.provider, location.display.clone());
@@ -257,22 +268,84 @@ impl Source {
             .runtime_env()
             .cache_manager
             .get_file_metadata_cache();
-        let dataset = Dataset::open(location, cache).await?;
-        let storage = layout::analyse(&dataset, &config.pricing).storage_report();
+        let text_object = location.is_object
+            && location
+                .path
+                .filename()
+                .and_then(textfiles::classify)
+                .is_some();
+        let parquet = match text_object {
+            true => Err(Error::NoDataFiles {
+                path: display.clone(),
+                looked_for: String::new(),
+            }),
+            false => Dataset::open(location.clone(), cache).await,
+        };
+        let (files, storage) = match parquet {
+            Ok(dataset) => {
+                let storage = layout::analyse(&dataset, &config.pricing).storage_report();
+                (SourceFiles::Parquet(dataset), storage)
+            }
+            Err(Error::NoDataFiles { path, .. }) => match TextFiles::find(&location).await? {
+                Some(text) => {
+                    let storage = text_storage(&text);
+                    (SourceFiles::Text(text), storage)
+                }
+                None => {
+                    return Err(Error::NoDataFiles {
+                        path,
+                        looked_for: "*.parquet, *.jsonl, *.ndjson, *.json, *.csv, *.tsv, \
+                                     optionally .gz, .zst, .bz2 or .xz"
+                            .into(),
+                    });
+                }
+            },
+            Err(e) => return Err(e),
+        };
         Ok(Source {
-            dataset,
+            files,
             storage,
             requests,
             provider,
             display,
+            skipped_lines: 0,
         })
     }
 
+    /// Reads the source, or the part `plan` picks; a text source's rows and decompressed
+    /// bytes are counted as it is read.
+    async fn scan(
+        &mut self,
+        session: &Session,
+        config: &ProfileConfig,
+        plan: Option<&SamplePlan>,
+    ) -> Result<Scanned> {
+        match &self.files {
+            SourceFiles::Parquet(dataset) => scan(session, dataset, &config.source, plan).await,
+            SourceFiles::Text(files) => {
+                let read = scan_text(session, files, &config.source, plan).await?;
+                self.storage.rows = read.rows;
+                self.storage.uncompressed_bytes = read.decompressed_bytes;
+                self.skipped_lines = read.skipped_lines;
+                Ok(read.scanned)
+            }
+        }
+    }
+
+    fn format(&self) -> &'static str {
+        match &self.files {
+            SourceFiles::Parquet(_) => "parquet",
+            SourceFiles::Text(files) => files.format.name(),
+        }
+    }
+
     /// Bytes on storage of the row groups `row_groups` (indexes over all files, in source
-    /// order) and of all of them, from the footers.
+    /// order) and of all of them, from the footers; a text source is read whole.
     fn bytes_read(&self, row_groups: &[usize]) -> (u64, u64) {
-        let sizes: Vec<u64> = self
-            .dataset
+        let SourceFiles::Parquet(dataset) = &self.files else {
+            return (self.storage.file_bytes, self.storage.file_bytes);
+        };
+        let sizes: Vec<u64> = dataset
             .files
             .iter()
             .flat_map(|f| f.metadata.row_groups())
@@ -280,6 +353,20 @@ impl Source {
             .collect();
         let read = row_groups.iter().filter_map(|&i| sizes.get(i)).sum();
         (read, sizes.iter().sum())
+    }
+}
+
+/// What a text source's listing says of its storage: files and bytes; its rows and
+/// decompressed bytes come from the scan, and it has no row groups or per-column sizes.
+fn text_storage(text: &TextFiles) -> StorageReport {
+    StorageReport {
+        files: text.files.len() as u64,
+        rows: 0,
+        row_groups: 0,
+        file_bytes: text.file_bytes(),
+        compressed_bytes: text.file_bytes(),
+        uncompressed_bytes: 0,
+        columns: Vec::new(),
     }
 }
 
@@ -314,19 +401,21 @@ fn report(
         steps.output.as_ref().map(|o| (o, output_provider)),
     );
     let stats = steps.source_stats;
+    let format = source.format();
     ProfileReport {
         schema_version: SCHEMA_VERSION,
         command: "profile",
         prepcost_version: env!("CARGO_PKG_VERSION"),
         source: SourceReport {
             uri: source.display,
-            format: config.source.format.name(),
+            format,
             text_column: config.source.text_column.clone(),
             id_column: config.source.id_column.clone(),
             files: source.storage.files,
             rows: stats.rows,
             text_bytes: stats.text_bytes,
             text_nulls: stats.text_nulls,
+            skipped_lines: source.skipped_lines,
         },
         storage: source.storage,
         scan: steps.scan,

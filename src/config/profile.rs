@@ -9,7 +9,7 @@ use super::pricing::{PriceFlags, pricing};
 use crate::engine::memory::default_limit;
 use crate::error::{Error, Result};
 use crate::model::pricing::Pricing;
-use crate::source::{DEFAULT_TEXT_COLUMN, SampleBy, SampleSpec, SourceSpec};
+use crate::source::{DEFAULT_TEXT_COLUMN, OnError, SampleBy, SampleSpec, SourceSpec};
 use crate::stages::spec::{MINHASH, StageBody, StageSpec};
 use crate::storage::StorageOptions;
 use crate::tokenizer::TokenizerSpec;
@@ -34,6 +34,8 @@ pub struct ProfileRequest {
     pub sample: Option<String>,
     pub sample_by: Option<SampleBy>,
     pub seed: Option<u64>,
+    /// What to do with a JSONL line that cannot be read.
+    pub on_error: OnError,
 }
 
 /// A fully resolved `profile` run.
@@ -85,6 +87,7 @@ impl ProfileConfig {
                 format: pipeline.format,
                 text_column,
                 id_column: pipeline.id_column,
+                on_error: request.on_error,
             },
             stages: pipeline.stages,
             output: request.output.or(pipeline.output),

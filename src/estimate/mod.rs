@@ -711,6 +711,10 @@ fn notes(plan: &SamplePlan, report: &ProfileReport) -> Vec<String> {
     let mut notes = Vec::new();
     let requested = plan.spec.by.name();
     match plan.mode {
+        SampleMode::Rows if report.storage.row_groups == 0 => notes.push(format!(
+            "a {} source has no row groups: rows are sampled instead, which reads every file",
+            report.source.format
+        )),
         SampleMode::Rows => notes.push(format!(
             "{requested} sampling would draw fewer than {} row groups: rows are sampled inside \
              every row group instead, which reads them all",

@@ -170,7 +170,7 @@ pub struct ProjectedTotals {
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {
     pub uri: String,
-    /// `parquet`.
+    /// `parquet`, `jsonl` or `csv`.
     pub format: &'static str,
     pub text_column: String,
     pub id_column: Option<String>,
@@ -179,6 +179,8 @@ pub struct SourceReport {
     /// UTF-8 bytes of the non-NULL texts.
     pub text_bytes: u64,
     pub text_nulls: u64,
+    /// JSONL lines that could not be read, left out with `--on-error skip`.
+    pub skipped_lines: u64,
 }
 
 /// Tokens before and after the pipeline. Counting them is prepcost's own work: its time is

@@ -7,6 +7,7 @@ pub mod sampling;
 pub mod scan;
 pub mod spec;
 pub mod textfiles;
+pub mod textscan;
 
 pub use dataset::{DataFile, Dataset};
 pub use sample::Sample;

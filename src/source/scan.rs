@@ -76,16 +76,7 @@ pub async fn scan(
             path: dataset.location.display.clone(),
             message: describe(&e),
         })?;
-    check_text_column(&file_schema, source, &dataset.location.display)?;
-    if let Some(hidden) = HIDDEN_COLUMNS
-        .into_iter()
-        .find(|c| file_schema.index_of(c).is_ok())
-    {
-        return Err(Error::SourceFile {
-            path: dataset.location.display.clone(),
-            message: format!("has a column named {hidden}, which prepcost reserves"),
-        });
-    }
+    check_columns(&file_schema, source, &dataset.location.display)?;
     let partition_fields = partition_fields(dataset, &file_schema);
     let mut chunks = chunks(dataset);
     if let Some(plan) = sample {
@@ -324,7 +315,7 @@ async fn read(
 }
 
 /// Adds the rows of `batch` (with `__source_row` last) to the units `plan` lists.
-fn list_units(
+pub(super) fn list_units(
     builder: &mut UnitsBuilder,
     plan: &SamplePlan,
     batch: &RecordBatch,
@@ -411,6 +402,22 @@ async fn read_chunk(
         }
     }
     Ok((batches, decoded))
+}
+
+/// The text column must exist and hold strings, and no column may have a name prepcost
+/// reserves.
+pub(super) fn check_columns(schema: &Schema, source: &SourceSpec, dataset: &str) -> Result<()> {
+    check_text_column(schema, source, dataset)?;
+    match HIDDEN_COLUMNS
+        .into_iter()
+        .find(|c| schema.index_of(c).is_ok())
+    {
+        Some(hidden) => Err(Error::SourceFile {
+            path: dataset.to_string(),
+            message: format!("has a column named {hidden}, which prepcost reserves"),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The text column must exist and hold strings.

@@ -13,6 +13,8 @@ pub struct SourceSpec {
     pub format: SourceFormat,
     pub text_column: String,
     pub id_column: Option<String>,
+    /// What to do with a JSONL line that cannot be read.
+    pub on_error: OnError,
 }
 
 /// The file formats a source can have.

@@ -48,7 +48,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Compression::None => "none",
             Compression::Gzip => "gzip",
@@ -58,7 +58,7 @@ impl Compression {
         }
     }
 
-    fn file_compression_type(self) -> FileCompressionType {
+    pub fn file_compression_type(self) -> FileCompressionType {
         match self {
             Compression::None => FileCompressionType::UNCOMPRESSED,
             Compression::Gzip => FileCompressionType::GZIP,

@@ -82,6 +82,10 @@ const LEVELS: &[(&str, &[&str])] = &[
     ),
     ("engines: money", &["cost"]),
     ("data: sources", &["source"]),
+    (
+        "data: the scan of JSONL and CSV files",
+        &["source::textscan"],
+    ),
     ("data: the scan", &["source::scan"]),
     ("data: JSONL and CSV files", &["source::textfiles"]),
     ("data: samples", &["source::sample", "source::sampling"]),

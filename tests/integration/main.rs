@@ -14,3 +14,4 @@ mod sampling;
 mod servers;
 mod storage;
 mod support;
+mod text_sources;
