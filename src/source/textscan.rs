@@ -315,13 +315,13 @@ async fn read_file(
     let mut stream = open(location, object, compression).await?;
     let mut decoder = match format {
         TextFormat::Jsonl => Decoding::Json(JsonLines::new(schema, on_error)),
-        TextFormat::Csv { delimiter } => Decoding::Csv(
+        TextFormat::Csv { delimiter } => Decoding::Csv(Box::new(
             datafusion::arrow::csv::ReaderBuilder::new(schema)
                 .with_header(true)
                 .with_delimiter(delimiter)
                 .with_batch_size(BATCH_ROWS)
                 .build_decoder(),
-        ),
+        )),
     };
     let mut read = FileRead {
         batches: Vec::new(),
@@ -347,7 +347,7 @@ async fn read_file(
 /// A file's decoder.
 enum Decoding {
     Json(JsonLines),
-    Csv(datafusion::arrow::csv::reader::Decoder),
+    Csv(Box<datafusion::arrow::csv::reader::Decoder>),
 }
 
 impl Decoding {
