@@ -104,6 +104,7 @@ fn source() -> SourceSpec {
         format: SourceFormat::Parquet,
         text_column: "text".to_string(),
         id_column: None,
+        on_error: Default::default(),
     }
 }
 
