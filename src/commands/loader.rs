@@ -13,7 +13,7 @@ use crate::model::SCHEMA_VERSION;
 use crate::model::loader::{
     LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, ScalingRow, Verdict,
 };
-use crate::source::textfiles;
+use crate::source::textscan::TextFiles;
 use crate::source::{Dataset, OnError};
 use crate::storage::{self, Location};
 use crate::tokenizer::Tokenizer;
@@ -30,18 +30,25 @@ pub async fn run(config: &LoaderConfig, progress: &Progress) -> Result<LoaderRep
 
     let mut runs = Vec::with_capacity(config.workers.len());
     let mut fetched = Vec::with_capacity(config.workers.len());
-    let mut first: Option<(Dataset, Arc<Plan>)> = None;
+    let mut first: Option<Opened> = None;
     for &workers in &config.workers {
         let bytes_before = location.requests.snapshot().bytes_in;
-        let (measured, dataset, plan) =
+        let (measured, opened) =
             measure(config, &location, tokenizer.as_ref(), workers, progress).await?;
         fetched.push(location.requests.snapshot().bytes_in - bytes_before);
+        // Without footers, the rows are those one whole epoch delivered.
+        let counted =
+            (!measured.limited).then(|| measured.rows / u64::from(config.settings.epochs.max(1)));
         runs.push(measured);
-        first.get_or_insert((dataset, plan));
+        first.get_or_insert(Opened {
+            rows: opened.rows.or(counted),
+            ..opened
+        });
     }
-    let Some((dataset, plan)) = first else {
+    let Some(opened) = first else {
         return Err(Error::Usage("--workers names no worker count".into()));
     };
+    let plan = Arc::clone(&opened.plan);
 
     let counts_tokens = plan.tokenizes();
     let mut scaling: Vec<_> = runs
@@ -67,7 +74,7 @@ pub async fn run(config: &LoaderConfig, progress: &Progress) -> Result<LoaderRep
         schema_version: SCHEMA_VERSION,
         command: "loader",
         prepcost_version: env!("CARGO_PKG_VERSION"),
-        source: source(config, &location, &dataset, &plan, tokenizer.as_deref()),
+        source: source(config, &location, &opened, tokenizer.as_deref()),
         settings: settings(config),
         loader,
         cost: request_cost(&config.pricing, location.provider, &requests),
@@ -87,9 +94,10 @@ async fn measure(
     tokenizer: Option<&Arc<Tokenizer>>,
     workers: usize,
     progress: &Progress,
-) -> Result<(Measured, Dataset, Arc<Plan>)> {
+) -> Result<(Measured, Opened)> {
     let run_started = Instant::now();
-    let (dataset, plan) = open(config, location, tokenizer.is_some()).await?;
+    let opened = open(config, location, tokenizer.is_some()).await?;
+    let plan = Arc::clone(&opened.plan);
     let opening = run_started.elapsed().as_secs_f64();
     let tokens = tokenizer.filter(|_| plan.tokenizes());
     let mut measured = loader::run(
@@ -118,23 +126,30 @@ async fn measure(
     .await?;
     progress.done();
     measured.time_to_first_batch_seconds += opening;
-    Ok((measured, dataset, plan))
+    Ok((measured, opened))
+}
+
+/// The source as opened: its files, its rows when footers give them, and the read's plan.
+struct Opened {
+    files: u64,
+    rows: Option<u64>,
+    plan: Arc<Plan>,
 }
 
 /// The dataset as the loader reads it.
 fn source(
     config: &LoaderConfig,
     location: &Location,
-    dataset: &Dataset,
-    plan: &Plan,
+    opened: &Opened,
     tokenizer: Option<&Tokenizer>,
 ) -> LoaderSource {
+    let plan = &opened.plan;
     let counts_tokens = plan.tokenizes();
     LoaderSource {
         uri: location.display.clone(),
-        files: dataset.files.len() as u64,
+        files: opened.files,
         row_groups: plan.row_groups() as u64,
-        rows: dataset.rows(),
+        rows: opened.rows.unwrap_or(0),
         columns: plan
             .schema()
             .fields()
@@ -173,44 +188,71 @@ fn settings(config: &LoaderConfig) -> LoaderSettings {
     }
 }
 
-/// Lists the dataset, reads its footers and plans the read. Tokens are counted when a
-/// tokenizer is loaded and the text column is read; a named tokenizer without its text
-/// column is an error.
-async fn open(
-    config: &LoaderConfig,
-    location: &Location,
-    tokenizer: bool,
-) -> Result<(Dataset, Arc<Plan>)> {
-    let dataset = match Dataset::open_with(location.clone(), None, OnError::Fail).await {
-        Err(Error::NoDataFiles { .. }) if textfiles::find(location).await?.is_some() => {
-            return Err(Error::Usage(format!(
-                "{}: the loader reads Parquet, and these are JSONL or CSV files; convert them to Parquet first (`prepcost inspect` shows what that saves)",
-                location.display
-            )));
-        }
+/// Lists the dataset, reads its footers (or, for JSONL and CSV, infers its columns) and plans
+/// the read. Tokens are counted when a tokenizer is loaded and the text column is read; a
+/// named tokenizer without its text column is an error.
+async fn open(config: &LoaderConfig, location: &Location, tokenizer: bool) -> Result<Opened> {
+    let parquet = match TextFiles::names_one(location) {
+        true => Err(Error::NoDataFiles {
+            path: location.display.clone(),
+            looked_for: "*.parquet, *.jsonl, *.ndjson, *.json, *.csv, *.tsv, optionally .gz, \
+                         .zst, .bz2 or .xz"
+                .into(),
+        }),
+        false => Dataset::open_with(location.clone(), None, OnError::Fail).await,
+    };
+    let dataset = match parquet {
+        Err(Error::NoDataFiles { path, looked_for }) => match TextFiles::find(location).await? {
+            Some(files) => return open_text(config, &files, tokenizer).await,
+            None => return Err(Error::NoDataFiles { path, looked_for }),
+        },
         opened => opened?,
     };
+    let has_text = dataset.files.iter().all(|f| {
+        f.metadata
+            .file_metadata()
+            .schema_descr()
+            .root_schema()
+            .get_fields()
+            .iter()
+            .any(|field| field.name() == config.text_column)
+    });
+    let text_column = text_column(config, tokenizer, has_text)?;
+    let plan = Plan::new(&dataset, config.columns.as_deref(), text_column)?;
+    Ok(Opened {
+        files: dataset.files.len() as u64,
+        rows: Some(dataset.rows()),
+        plan: Arc::new(plan),
+    })
+}
+
+/// Plans reading JSONL or CSV files, each file a unit of work.
+async fn open_text(config: &LoaderConfig, files: &TextFiles, tokenizer: bool) -> Result<Opened> {
+    let plan = Plan::for_text(files, config.columns.as_deref()).await?;
+    let has_text = plan.schema().index_of(&config.text_column).is_ok();
+    let text_column = text_column(config, tokenizer, has_text)?;
+    let plan = plan.tokenizing(text_column, &files.location.display)?;
+    Ok(Opened {
+        files: files.files.len() as u64,
+        rows: None,
+        plan: Arc::new(plan),
+    })
+}
+
+/// The column the tokenizer reads: the text column when it is read (among `--columns`, or
+/// in every file); an error when a named tokenizer would have nothing to read.
+fn text_column(config: &LoaderConfig, tokenizer: bool, in_files: bool) -> Result<Option<&str>> {
     let text = &config.text_column;
     let read = match &config.columns {
         Some(columns) => columns.iter().any(|c| c == text),
-        None => dataset.files.iter().all(|f| {
-            f.metadata
-                .file_metadata()
-                .schema_descr()
-                .root_schema()
-                .get_fields()
-                .iter()
-                .any(|field| field.name() == text)
-        }),
+        None => in_files,
     };
     if tokenizer && config.tokenizer_named && !read && config.columns.is_some() {
         return Err(Error::Usage(format!(
             "the tokenizer reads the text column '{text}', which is not among --columns; add it, name another with --text-column, or pass --tokenizer none"
         )));
     }
-    let text_column = (tokenizer && (read || config.tokenizer_named)).then_some(text.as_str());
-    let plan = Plan::new(&dataset, config.columns.as_deref(), text_column)?;
-    Ok((dataset, Arc::new(plan)))
+    Ok((tokenizer && (read || config.tokenizer_named)).then_some(text.as_str()))
 }
 
 /// The headline run's figures: its row of the scaling table, with the rest of its measures.

@@ -19,7 +19,6 @@ use crate::model::tokens::TokenStats;
 use crate::pipeline::{self, Meter};
 use crate::source::Dataset;
 use crate::source::scan::{Scanned, scan};
-use crate::source::textfiles;
 use crate::source::textscan::{TextFiles, scan_text};
 use crate::source::{SampleBy, SamplePlan, SampleSpec, SampleUnits};
 use crate::stages::{self, Stage};
@@ -268,13 +267,7 @@ impl Source {
             .runtime_env()
             .cache_manager
             .get_file_metadata_cache();
-        let text_object = location.is_object
-            && location
-                .path
-                .filename()
-                .and_then(textfiles::classify)
-                .is_some();
-        let parquet = match text_object {
+        let parquet = match TextFiles::names_one(&location) {
             true => Err(Error::NoDataFiles {
                 path: display.clone(),
                 looked_for: String::new(),

@@ -1,5 +1,6 @@
-//! What a loader reads: every file's reader metadata and projection, the row groups with
-//! rows, and the one schema of the batches.
+//! What a loader reads: every file's reader metadata and projection (Parquet) or format and
+//! compression (JSONL, CSV), the units of work — row groups with rows, or whole text files —
+//! and the one schema of the batches.
 
 use std::sync::Arc;
 
@@ -9,6 +10,8 @@ use datafusion::parquet::arrow::{ProjectionMask, parquet_to_arrow_schema_by_colu
 use object_store::path::Path as ObjectPath;
 
 use crate::error::{Error, Result, clean};
+use crate::source::textfiles::{Compression, TextFormat};
+use crate::source::textscan::{self, TextFiles};
 use crate::source::{DataFile, Dataset};
 use crate::tokenizer;
 
@@ -31,10 +34,29 @@ pub struct Plan {
 pub(super) struct PlannedFile {
     pub(super) path: ObjectPath,
     pub(super) display: String,
-    pub(super) metadata: ArrowReaderMetadata,
-    pub(super) mask: ProjectionMask,
+    pub(super) kind: FileKind,
 }
 
+/// How a file is read.
+#[derive(Debug)]
+pub(super) enum FileKind {
+    /// By row group: its footer's metadata and the projection.
+    Parquet {
+        metadata: ArrowReaderMetadata,
+        mask: ProjectionMask,
+    },
+    /// Whole, decompressed and decoded by a worker, then projected to `columns` (indexes of
+    /// `schema`, the file's columns).
+    Text {
+        compression: Compression,
+        size: u64,
+        format: TextFormat,
+        schema: SchemaRef,
+        columns: Vec<usize>,
+    },
+}
+
+/// A unit of work: one row group of a Parquet file (`index`), or a whole text file (0).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RowGroup {
     pub(super) file: usize,
@@ -105,30 +127,95 @@ impl Plan {
         self.text_index.is_some()
     }
 
-    /// Compressed bytes of the column chunks one epoch reads.
+    /// Compressed bytes of the column chunks one epoch reads (of the whole files, for
+    /// JSONL and CSV).
     pub fn compressed_bytes(&self) -> u64 {
         self.row_groups
             .iter()
-            .map(|rg| {
-                let file = &self.files[rg.file];
-                file.metadata
+            .map(|rg| match &self.files[rg.file].kind {
+                FileKind::Parquet { metadata, mask } => metadata
                     .metadata()
                     .row_group(rg.index)
                     .columns()
                     .iter()
                     .enumerate()
-                    .filter(|(leaf, _)| file.mask.leaf_included(*leaf))
+                    .filter(|(leaf, _)| mask.leaf_included(*leaf))
                     .map(|(_, chunk)| u64::try_from(chunk.compressed_size()).unwrap_or(0))
-                    .sum::<u64>()
+                    .sum::<u64>(),
+                FileKind::Text { size, .. } => *size,
             })
             .sum()
     }
 
+    /// Plans reading `columns` (all when `None`; top-level names) of the JSONL or CSV
+    /// `files`, each file one unit of work; nothing is tokenized until [`Plan::tokenizing`].
+    pub async fn for_text(files: &TextFiles, columns: Option<&[String]>) -> Result<Plan> {
+        let dataset = &files.location.display;
+        let first = files.files.first().ok_or_else(|| Error::NoDataFiles {
+            path: dataset.clone(),
+            looked_for: "*.jsonl, *.csv".into(),
+        })?;
+        let file_schema = textscan::infer(&files.location, first, files.format)
+            .await
+            .map_err(|message| Error::SourceFile {
+                path: files.location.show(&first.0.location),
+                message,
+            })?;
+        let indexes: Vec<usize> = match columns {
+            None => (0..file_schema.fields().len()).collect(),
+            Some(names) => names
+                .iter()
+                .map(|name| {
+                    file_schema
+                        .index_of(name)
+                        .map_err(|_| missing_column("column", name, dataset, &file_schema))
+                })
+                .collect::<Result<_>>()?,
+        };
+        let schema =
+            Arc::new(nullable(&file_schema.project(&indexes).map_err(|e| {
+                Error::engine("projecting the loader's columns", &e.into())
+            })?));
+        let planned = files.files.iter().map(|(object, compression)| PlannedFile {
+            path: object.location.clone(),
+            display: files.location.show(&object.location),
+            kind: FileKind::Text {
+                compression: *compression,
+                size: object.size,
+                format: files.format,
+                schema: Arc::clone(&file_schema),
+                columns: indexes.clone(),
+            },
+        });
+        let files: Vec<PlannedFile> = planned.collect();
+        Ok(Plan {
+            row_groups: (0..files.len())
+                .map(|file| RowGroup { file, index: 0 })
+                .collect(),
+            files,
+            schema,
+            text_index: None,
+        })
+    }
+
+    /// The plan, tokenizing `text_column` of `dataset` when given.
+    pub fn tokenizing(self, text_column: Option<&str>, dataset: &str) -> Result<Plan> {
+        let text_index = text_column
+            .map(|name| text_index(&self.schema, name, dataset))
+            .transpose()?;
+        Ok(Plan { text_index, ..self })
+    }
+
     /// The error of row group `row_group` of the `file`th file: `message` naming both.
     pub(super) fn row_group_error(&self, file: usize, row_group: usize, message: &str) -> Error {
+        let planned = &self.files[file];
+        let message = match planned.kind {
+            FileKind::Parquet { .. } => format!("row group {row_group}: {}", clean(message)),
+            FileKind::Text { .. } => clean(message),
+        };
         Error::SourceFile {
-            path: self.files[file].display.clone(),
-            message: format!("row group {row_group}: {}", clean(message)),
+            path: planned.display.clone(),
+            message,
         }
     }
 
@@ -187,8 +274,7 @@ fn plan_file(file: &DataFile, columns: Option<&[String]>) -> Result<(PlannedFile
     let planned = PlannedFile {
         path: file.object.location.clone(),
         display: file.display.clone(),
-        metadata,
-        mask,
+        kind: FileKind::Parquet { metadata, mask },
     };
     Ok((planned, nullable(&projected)))
 }

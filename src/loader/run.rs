@@ -18,16 +18,18 @@ use datafusion::parquet::DecodeResult;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use datafusion::parquet::arrow::push_decoder::ParquetPushDecoderBuilder;
 use futures::{FutureExt, StreamExt};
-use object_store::ObjectStore;
+use object_store::{ObjectStore, ObjectStoreExt};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use tokio::sync::mpsc;
 
 use super::assemble::Assembler;
-use super::plan::{Plan, RowGroup};
+use super::plan::{FileKind, Plan, RowGroup};
 use super::{Limit, Settings};
 use crate::error::{Error, Result, panic_message};
+use crate::source::OnError;
+use crate::source::textscan;
 use crate::tokenizer::Tokenizer;
 use crate::util::resources;
 
@@ -65,11 +67,16 @@ pub struct Progress {
     pub elapsed: Duration,
 }
 
-/// One row group fetched, ready to decode.
+/// One unit fetched, ready to decode: a row group's reader, or a whole text file's bytes.
 struct Work {
-    reader: ParquetRecordBatchReader,
+    data: Fetched,
     file: usize,
     row_group: usize,
+}
+
+enum Fetched {
+    RowGroup(ParquetRecordBatchReader),
+    File(bytes::Bytes),
 }
 
 /// One batch decoded (and tokenized) by a worker.
@@ -286,8 +293,23 @@ async fn fetch(
 ) -> Result<Work> {
     let file = &plan.files[unit.file];
     let fail = |message: String| plan.row_group_error(unit.file, unit.index, &message);
-    let mut decoder = ParquetPushDecoderBuilder::new_with_metadata(file.metadata.clone())
-        .with_projection(file.mask.clone())
+    let (metadata, mask) = match &file.kind {
+        FileKind::Parquet { metadata, mask } => (metadata, mask),
+        FileKind::Text { .. } => {
+            let got = store
+                .get(&file.path)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let bytes = got.bytes().await.map_err(|e| fail(e.to_string()))?;
+            return Ok(Work {
+                data: Fetched::File(bytes),
+                file: unit.file,
+                row_group: unit.index,
+            });
+        }
+    };
+    let mut decoder = ParquetPushDecoderBuilder::new_with_metadata(metadata.clone())
+        .with_projection(mask.clone())
         .with_row_groups(vec![unit.index])
         .with_batch_size(batch_size)
         .build()
@@ -305,7 +327,7 @@ async fn fetch(
             }
             DecodeResult::Data(reader) => {
                 return Ok(Work {
-                    reader,
+                    data: Fetched::RowGroup(reader),
                     file: unit.file,
                     row_group: unit.index,
                 });
@@ -355,7 +377,10 @@ impl Worker {
             self.plan
                 .row_group_error(work.file, work.row_group, &message)
         };
-        let mut reader = work.reader;
+        let mut reader = match work.data {
+            Fetched::RowGroup(reader) => reader,
+            Fetched::File(bytes) => return self.decode_text(work.file, bytes),
+        };
         let mut rows = 0u64;
         for i in 0.. {
             // Corrupt data can make the decoder panic: that is this row group's error.
@@ -381,17 +406,61 @@ impl Worker {
                 return false;
             }
         }
-        let expected = self.plan.files[work.file]
-            .metadata
-            .metadata()
-            .row_group(work.row_group)
-            .num_rows();
+        let FileKind::Parquet { metadata, .. } = &self.plan.files[work.file].kind else {
+            return true;
+        };
+        let expected = metadata.metadata().row_group(work.row_group).num_rows();
         if rows < u64::try_from(expected).unwrap_or(0) {
             let lost = fail(format!(
                 "{rows} of the {expected} rows its footer gives were decoded; its data is cut short or corrupt"
             ));
             let _ = self.out.blocking_send(Err(lost));
             return false;
+        }
+        true
+    }
+
+    /// Decompresses and decodes a whole JSONL or CSV file, keeps the plan's columns and
+    /// passes its batches on; false when the run is over.
+    fn decode_text(&self, file: usize, bytes: bytes::Bytes) -> bool {
+        let fail = |message: String| self.plan.row_group_error(file, 0, &message);
+        let FileKind::Text {
+            compression,
+            format,
+            schema,
+            columns,
+            ..
+        } = &self.plan.files[file].kind
+        else {
+            return false;
+        };
+        let read = textscan::decode_file(
+            bytes,
+            *compression,
+            (*format, Arc::clone(schema)),
+            OnError::Fail,
+        );
+        let batches = match read {
+            Ok(read) => read.batches,
+            Err(message) => {
+                let _ = self.out.blocking_send(Err(fail(message)));
+                return false;
+            }
+        };
+        for (i, batch) in batches.into_iter().enumerate() {
+            let decoded = batch
+                .project(columns)
+                .map_err(|e| fail(e.to_string()))
+                .and_then(|batch| self.finish(batch).map_err(fail))
+                .map(|(batch, bytes)| Decoded {
+                    batch,
+                    bytes,
+                    starts_row_group: i == 0,
+                });
+            let failed = decoded.is_err();
+            if self.out.blocking_send(decoded).is_err() || failed {
+                return false;
+            }
         }
         true
     }

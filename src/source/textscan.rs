@@ -56,6 +56,16 @@ impl TextFiles {
             }))
     }
 
+    /// True when `location` names one JSONL or CSV file (read as such, not tried as Parquet).
+    pub fn names_one(location: &Location) -> bool {
+        location.is_object
+            && location
+                .path
+                .filename()
+                .and_then(textfiles::classify)
+                .is_some()
+    }
+
     /// Bytes on storage, all files together.
     pub fn file_bytes(&self) -> u64 {
         self.files.iter().map(|(o, _)| o.size).sum()
@@ -73,10 +83,11 @@ pub struct TextScanned {
 }
 
 /// One file decoded.
-struct FileRead {
-    batches: Vec<RecordBatch>,
-    decompressed: u64,
-    skipped_lines: u64,
+#[derive(Debug, Default)]
+pub struct FileRead {
+    pub batches: Vec<RecordBatch>,
+    pub decompressed: u64,
+    pub skipped_lines: u64,
 }
 
 /// Reads `files` — or the rows `sample` keeps of them — in source order.
@@ -257,7 +268,7 @@ async fn open(
 /// The columns of the dataset, from the first `INFER_BYTES` of its first file: JSON types as
 /// arrow infers them (text where every value read was null); every CSV column as text (a type guessed from the first records may
 /// not hold for later ones).
-async fn infer(
+pub async fn infer(
     location: &Location,
     (object, compression): &(ObjectMeta, Compression),
     format: TextFormat,
@@ -313,21 +324,8 @@ async fn read_file(
     on_error: OnError,
 ) -> std::result::Result<FileRead, String> {
     let mut stream = open(location, object, compression).await?;
-    let mut decoder = match format {
-        TextFormat::Jsonl => Decoding::Json(JsonLines::new(schema, on_error)),
-        TextFormat::Csv { delimiter } => Decoding::Csv(Box::new(
-            datafusion::arrow::csv::ReaderBuilder::new(schema)
-                .with_header(true)
-                .with_delimiter(delimiter)
-                .with_batch_size(BATCH_ROWS)
-                .build_decoder(),
-        )),
-    };
-    let mut read = FileRead {
-        batches: Vec::new(),
-        decompressed: 0,
-        skipped_lines: 0,
-    };
+    let mut decoder = Decoding::new(format, schema, on_error);
+    let mut read = FileRead::default();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
             format!(
@@ -344,6 +342,41 @@ async fn read_file(
     Ok(read)
 }
 
+/// Decodes a whole file held in memory, as fetched (`compression` undone here): what a
+/// loader's worker does with a JSONL or CSV file.
+pub fn decode_file(
+    data: Bytes,
+    compression: Compression,
+    (format, schema): (TextFormat, SchemaRef),
+    on_error: OnError,
+) -> std::result::Result<FileRead, String> {
+    use std::io::Read;
+    let failed = |e: &dyn std::fmt::Display| {
+        format!(
+            "reading it as {} {}: {e}",
+            compression.name(),
+            format.name()
+        )
+    };
+    let mut reader = compression
+        .file_compression_type()
+        .convert_read(Cursor::new(data))
+        .map_err(|e| failed(&describe(&e)))?;
+    let mut decoder = Decoding::new(format, schema, on_error);
+    let mut read = FileRead::default();
+    let mut chunk = vec![0; 1 << 20];
+    loop {
+        let n = reader.read(&mut chunk).map_err(|e| failed(&e))?;
+        if n == 0 {
+            break;
+        }
+        read.decompressed += n as u64;
+        decoder.feed(&chunk[..n], &mut read)?;
+    }
+    decoder.finish(&mut read)?;
+    Ok(read)
+}
+
 /// A file's decoder.
 enum Decoding {
     Json(JsonLines),
@@ -351,6 +384,19 @@ enum Decoding {
 }
 
 impl Decoding {
+    fn new(format: TextFormat, schema: SchemaRef, on_error: OnError) -> Self {
+        match format {
+            TextFormat::Jsonl => Decoding::Json(JsonLines::new(schema, on_error)),
+            TextFormat::Csv { delimiter } => Decoding::Csv(Box::new(
+                datafusion::arrow::csv::ReaderBuilder::new(schema)
+                    .with_header(true)
+                    .with_delimiter(delimiter)
+                    .with_batch_size(BATCH_ROWS)
+                    .build_decoder(),
+            )),
+        }
+    }
+
     fn feed(&mut self, chunk: &[u8], read: &mut FileRead) -> std::result::Result<(), String> {
         match self {
             Decoding::Json(lines) => lines.feed(chunk, read),

@@ -103,3 +103,46 @@ fn a_quoted_line_end_stays_inside_its_csv_record() {
     assert_eq!(report["source"]["rows"], 2);
     assert_eq!(report["source"]["text_bytes"], 14);
 }
+
+/// `loader … --format json` on `source`, with `extra` arguments.
+fn loader_json(source: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "loader",
+        source,
+        "--quiet",
+        "--format",
+        "json",
+        "--workers",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    let run = prepcost(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_loader_reads_jsonl_and_csv_like_the_parquet() {
+    let parquet = loader_json(&repo_str("sample-data/fortunes_zh.parquet"), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    for (name, compression) in [("zh.jsonl.zst", ZSTD), ("zh.csv.gz", GZIP)] {
+        let path = dir.path().join(name);
+        let rows = fortunes_zh_as(&path, compression).await;
+        let path = path.to_str().unwrap();
+        for extra in [&[][..], &["--shuffle", "--columns", "text"][..]] {
+            let text = loader_json(path, extra);
+            assert_eq!(
+                text["source"]["rows"], rows,
+                "{name} {extra:?}: rows counted by reading"
+            );
+            assert_eq!(text["loader"]["rows"], parquet["loader"]["rows"], "{name}");
+            assert_eq!(
+                text["loader"]["tokens_total"], parquet["loader"]["tokens_total"],
+                "{name}"
+            );
+        }
+    }
+    let path = dir.path().join("zh.jsonl.zst");
+    let missing = prepcost(&["loader", path.to_str().unwrap(), "--columns", "nope"]);
+    assert_error(&missing, &["nope"]);
+}
