@@ -14,7 +14,7 @@ use crate::estimate::Tallier;
 use crate::model::near_dedup::NearDedupReport;
 use crate::model::profile::{StageReport, StepReport};
 use crate::model::tokens::TokenStats;
-use crate::stages::{Stage, StageError, StageInput};
+use crate::stages::{Stage, StageError, StageInput, conditions};
 use crate::storage::instrumented::{Mark, RequestCounter};
 use crate::tokens::TokenCounter;
 use crate::util::progress::Progress;
@@ -77,6 +77,8 @@ pub async fn run(
     let mut reports = Vec::with_capacity(stages.len());
     for stage in stages {
         progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
+        // Counted before the stage is measured: the counting is prepcost's work, not the stage's.
+        let conditions = conditions::count(session, stage.as_ref(), &current).await;
         let meter = Meter::start(session);
         let (mut next, near_dedup) =
             run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
@@ -90,6 +92,7 @@ pub async fn run(
         let step = meter.finish(&next);
         let mut report = stage_report(stage.as_ref(), input_stats, next.stats(), &step);
         report.near_dedup = near_dedup;
+        report.conditions = conditions;
         current = match &mut tokens {
             Some((counter, previous)) => {
                 let (counted, out) = counter
@@ -206,6 +209,7 @@ fn stage_report(
         tokens_removed: None,
         projected: None,
         requests: step.requests.clone(),
+        conditions: Vec::new(),
         near_dedup: None,
     }
 }

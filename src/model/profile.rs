@@ -270,12 +270,26 @@ pub struct StageReport {
     pub tokens_removed: Option<i64>,
     /// What the stage asked of the source's store.
     pub requests: RequestStats,
+    /// What each condition of a SQL stage of several removed (a row counted against the
+    /// first it fails, in the order the query applies them); absent for other stages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<ConditionReport>,
     /// What a `minhash` stage found; absent for other stages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub near_dedup: Option<Box<NearDedupReport>>,
     /// The stage's figures for the whole dataset, when a sample ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projected: Option<StageProjection>,
+}
+
+/// One condition of a stage, and what it removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConditionReport {
+    /// The condition as the engine reads it.
+    pub name: String,
+    pub rows_removed: u64,
+    /// Tokens of those rows, when tokens are counted.
+    pub tokens_removed: Option<u64>,
 }
 
 /// The written output dataset.

@@ -1,6 +1,7 @@
 //! Pipeline stages: the [`Stage`] trait, their specs and the built-in queries of `queries/`,
 //! SQL stages, the built-in Rust stages, and the construction of a stage from its spec.
 
+pub mod conditions;
 pub mod lsh;
 pub mod minhash;
 pub mod shingles;

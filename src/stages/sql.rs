@@ -55,6 +55,10 @@ impl Stage for SqlStage {
         self.origin.clone()
     }
 
+    fn sql(&self) -> Option<&str> {
+        Some(&self.sql)
+    }
+
     async fn plan(&self, ctx: &SessionContext, _: &StageInput<'_>) -> Result<Planned, StageError> {
         Ok(ctx.sql(&self.sql).await?.into())
     }

@@ -20,6 +20,11 @@ pub trait Stage: Send + Sync {
     /// Where it comes from, for messages: a SQL file, `queries/clean.sql`, `kind minhash`.
     fn origin(&self) -> String;
 
+    /// The query of a SQL stage; `None` for a built-in Rust stage.
+    fn sql(&self) -> Option<&str> {
+        None
+    }
+
     /// Plans the stage over the table `input` registered in `ctx`. A Rust stage may do its
     /// work here and return the plan that applies its decision.
     async fn plan(

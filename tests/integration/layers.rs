@@ -67,7 +67,12 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("engines: the minhash stage", &["stages::minhash"]),
     (
         "engines: stage parts",
-        &["stages::sql", "stages::lsh", "stages::shingles"],
+        &[
+            "stages::sql",
+            "stages::lsh",
+            "stages::shingles",
+            "stages::conditions",
+        ],
     ),
     ("engines: the stage trait", &["stages::stage"]),
     ("engines: stage specs", &["stages::spec"]),

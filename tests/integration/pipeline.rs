@@ -227,3 +227,42 @@ async fn the_udfs_work_from_sql_on_every_string_type() {
         );
     }
 }
+
+#[test]
+fn a_stage_of_several_conditions_says_what_each_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("quality.sql"),
+        "SELECT * FROM input WHERE char_count(${text_column}) >= 200 \
+         AND ${text_column} NOT LIKE '%the%' AND ${text_column} IS NOT NULL",
+    )
+    .unwrap();
+    let pipeline = dir.path().join("pipeline.toml");
+    std::fs::write(
+        &pipeline,
+        "[[stages]]\nname = \"clean\"\nquery = \"clean\"\n\n\
+         [[stages]]\nname = \"quality\"\nsql = \"quality.sql\"\n",
+    )
+    .unwrap();
+    let data = crate::support::repo_str("sample-data/en_prose");
+    let args = ["profile", &data, "--pipeline", pipeline.to_str().unwrap()];
+    let report = crate::support::profile_json(&args[1..]);
+    let quality = &report["stages"][1];
+    let conditions = quality["conditions"].as_array().unwrap();
+    assert_eq!(conditions.len(), 3);
+    let removed: u64 = conditions
+        .iter()
+        .map(|c| c["rows_removed"].as_u64().unwrap())
+        .sum();
+    assert_eq!(removed, quality["rows_dropped"].as_u64().unwrap());
+    let tokens: u64 = conditions
+        .iter()
+        .map(|c| c["tokens_removed"].as_u64().unwrap())
+        .sum();
+    assert_eq!(tokens as i64, quality["tokens_removed"].as_i64().unwrap());
+    assert!(conditions[0]["rows_removed"].as_u64().unwrap() > 0);
+    assert!(conditions[1]["rows_removed"].as_u64().unwrap() > 0);
+    assert!(conditions[1]["name"].as_str().unwrap().contains("the"));
+    let table = crate::support::prepcost(&args);
+    assert!(table.stdout.contains("Conditions"), "{}", table.stdout);
+}

@@ -10,6 +10,7 @@ use crate::util::units::{count, format_size, ratio, seconds, signed_count, usd};
 pub fn render(report: &ProfileReport) -> String {
     let mut out = header(report);
     out.push_str(&format!("Stages\n{}\n\n", stages_table(report)));
+    out.push_str(&conditions(report));
     out.push_str(&super::projection::render(report));
     if let Some(tokens) = &report.tokens {
         out.push_str(&tokens_table(tokens, &report.stages));
@@ -22,6 +23,36 @@ pub fn render(report: &ProfileReport) -> String {
     out.push_str(&format!("Storage by column\n{}\n\n", columns_table(report)));
     out.push_str(&summary(report));
     out
+}
+
+/// What each condition of the stages that apply several removed; nothing when none does.
+fn conditions(report: &ProfileReport) -> String {
+    let stages: Vec<&StageReport> = report
+        .stages
+        .iter()
+        .filter(|s| !s.conditions.is_empty())
+        .collect();
+    if stages.is_empty() {
+        return String::new();
+    }
+    let mut rows = table(&[
+        "stage",
+        "condition (first failed)",
+        "rows removed",
+        "tokens removed",
+    ]);
+    for stage in stages {
+        for c in &stage.conditions {
+            rows.add_row(vec![
+                stage.name.clone(),
+                c.name.clone(),
+                count(c.rows_removed),
+                c.tokens_removed.map_or_else(String::new, count),
+            ]);
+        }
+    }
+    right_align_numbers(&mut rows, 2);
+    format!("Conditions\n{rows}\n\n")
 }
 
 /// What was profiled: the source, its files, rows and bytes.
