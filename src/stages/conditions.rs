@@ -221,12 +221,12 @@ fn columns(schema: &DFSchema) -> impl Iterator<Item = Expr> + use<> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     use std::sync::Arc;
 
     use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
     use datafusion::prelude::SessionContext;
-
-    use super::*;
 
     /// Each condition's SQL and rows removed, over four rows: ("a", 1), (NULL, 2),
     /// ("long text", 3), ("xx", 4).
