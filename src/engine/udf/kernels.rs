@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, FixedSizeBinaryBuilder, GenericStringArray, GenericStringBuilder,
-    Int64Array, OffsetSizeTrait, StringArrayType, StringViewArray, StringViewBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, FixedSizeBinaryBuilder, GenericStringArray,
+    GenericStringBuilder, Int64Array, OffsetSizeTrait, StringArrayType, StringViewArray,
+    StringViewBuilder,
 };
 use datafusion::arrow::array::{ByteView, MAX_INLINE_VIEW_LEN};
 use datafusion::arrow::datatypes::DataType;
@@ -64,6 +65,26 @@ pub fn map_strings_to_i64(
         DataType::LargeUtf8 => count(array.as_string::<i64>(), f),
         DataType::Utf8View => count(array.as_string_view(), f),
         DataType::Null => Int64Array::new_null(array.len()),
+        other => return exec_err!("{name} expects a string, got {other}"),
+    };
+    shape_like_input(Arc::new(out), scalar)
+}
+
+/// Applies a test to every value; the output is Boolean.
+pub fn map_strings_to_bool(
+    name: &str,
+    args: &[ColumnarValue],
+    f: impl Fn(&str) -> bool,
+) -> Result<ColumnarValue> {
+    let (array, scalar) = single_argument(name, args)?;
+    fn test<'a>(values: impl StringArrayType<'a>, f: impl Fn(&str) -> bool) -> BooleanArray {
+        values.iter().map(|v| v.map(&f)).collect()
+    }
+    let out: BooleanArray = match array.data_type() {
+        DataType::Utf8 => test(array.as_string::<i32>(), f),
+        DataType::LargeUtf8 => test(array.as_string::<i64>(), f),
+        DataType::Utf8View => test(array.as_string_view(), f),
+        DataType::Null => BooleanArray::new_null(array.len()),
         other => return exec_err!("{name} expects a string, got {other}"),
     };
     shape_like_input(Arc::new(out), scalar)

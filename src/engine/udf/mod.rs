@@ -55,6 +55,7 @@ mod collapse_whitespace;
 mod kernels;
 mod nfc;
 mod nfkc;
+pub mod quality;
 mod strip_control;
 mod text_hash;
 mod trim_whitespace;
@@ -64,6 +65,7 @@ pub use char_count::CharCount;
 pub use collapse_whitespace::{CollapseWhitespace, collapse_whitespace};
 pub use nfc::{Nfc, nfc};
 pub use nfkc::{Nfkc, nfkc};
+pub use quality::{FinewebQuality, GopherQuality};
 pub use strip_control::{StripControl, strip_control};
 pub use text_hash::{TextHash, text_hash};
 pub use trim_whitespace::TrimWhitespace;
@@ -85,6 +87,8 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(TextHash::default()),
         ScalarUDF::from(WordCount::default()),
         ScalarUDF::from(CharCount::default()),
+        ScalarUDF::from(GopherQuality::default()),
+        ScalarUDF::from(FinewebQuality::default()),
     ]
 }
 
