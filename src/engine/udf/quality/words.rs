@@ -193,9 +193,9 @@ fn suffix_len(s: &str) -> usize {
 /// Whether a final period after `b1` (and `b2` before it) is its own token.
 fn period_ends(b1: Option<char>, b2: Option<char>) -> bool {
     match b1 {
+        Some('F' | 'f' | 'C' | 'c' | 'K' | 'k') if b2 == Some('°') => true,
         Some(c) if c.is_ascii_digit() || c.is_lowercase() || is_punct(c) || c == '.' => true,
         Some(c) if c.is_uppercase() => b2.is_some_and(char::is_uppercase),
-        Some(c) if matches!(c, 'F' | 'f' | 'C' | 'c' | 'K' | 'k') => b2 == Some('°'),
         _ => false,
     }
 }
