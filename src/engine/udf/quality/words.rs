@@ -175,9 +175,17 @@ fn suffix_len(s: &str) -> usize {
     if periods >= 2 {
         take(s.len() - periods);
     }
-    for apostrophe_s in ["'s", "'S", "’s", "’S"] {
-        if s.len() > apostrophe_s.len() && s.ends_with(apostrophe_s) {
-            take(s.len() - apostrophe_s.len());
+    for ending in ["'s", "'S", "’s", "’S", "''"] {
+        if s.len() > ending.len() && s.ends_with(ending) {
+            take(s.len() - ending.len());
+        }
+    }
+    for unit in UNITS {
+        let Some(number) = s.strip_suffix(unit) else {
+            continue;
+        };
+        if number.chars().last().is_some_and(|c| c.is_ascii_digit()) {
+            take(number.len());
         }
     }
     match last {
@@ -269,6 +277,14 @@ fn infix_at(chars: &[(usize, char)], i: usize) -> Option<usize> {
     }
     None
 }
+
+/// Units spaCy splits from a number before them (`20cm` → `20`, `cm`).
+const UNITS: &[&str] = &[
+    "km", "km²", "km³", "m", "m²", "m³", "dm", "dm²", "dm³", "cm", "cm²", "cm³", "mm", "mm²",
+    "mm³", "ha", "µm", "nm", "yd", "in", "ft", "kg", "g", "mg", "µg", "t", "lb", "oz", "m/s",
+    "km/h", "kmh", "mph", "hPa", "Pa", "mbar", "mb", "MB", "kb", "KB", "gb", "GB", "tb", "TB", "T",
+    "G", "M", "K",
+];
 
 /// Words kept whole, or split as spaCy's English exceptions split them.
 fn exception(s: &str) -> Option<Vec<&str>> {
@@ -373,6 +389,11 @@ mod tests {
                 &["John", "'s", "\"", "quoted", "\"", "text", "..."],
             ),
             ("$5 costs 10%", &["$", "5", "costs", "10", "%"]),
+            ("adds 20cm or 5kg", &["adds", "20", "cm", "or", "5", "kg"]),
+            (
+                "called ``x'' here",
+                &["called", "`", "`", "x", "''", "here"],
+            ),
             ("end.The next", &["end", ".", "The", "next"]),
             ("It's I'm we'll", &["It", "'s", "I", "'m", "we", "'ll"]),
             ("Mr. Smith cannot", &["Mr.", "Smith", "can", "not"]),
