@@ -5,8 +5,9 @@
         [--examples 5]
 
 Needs `datatrove` and `spacy` (`pip install datatrove spacy regex loguru`). For each dataset it
-runs datatrove's GopherQualityFilter and FineWebQualityFilter (their defaults, English) on
-every text, and prepcost's `gopher_quality(text)` and `fineweb_quality(text)` in a SQL stage
+runs datatrove's GopherQualityFilter, GopherRepetitionFilter and FineWebQualityFilter (their
+defaults, English) on
+every text, and prepcost's functions of the same names in a SQL stage
 whose result `--output` writes in source order; then prints one row per dataset and filter:
 texts, kept by each, agreement, and the disagreements by the reference's reason, with a few
 examples of each.
@@ -23,9 +24,17 @@ import time
 import pyarrow.dataset as ds
 
 from datatrove.data import Document
-from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter
+from datatrove.pipeline.filters import (
+    FineWebQualityFilter,
+    GopherQualityFilter,
+    GopherRepetitionFilter,
+)
 
-FILTERS = [("gopher_quality", GopherQualityFilter), ("fineweb_quality", FineWebQualityFilter)]
+FILTERS = [
+    ("gopher_quality", GopherQualityFilter),
+    ("gopher_repetition", GopherRepetitionFilter),
+    ("fineweb_quality", FineWebQualityFilter),
+]
 
 STAGE = """SELECT *, {columns} FROM input"""
 

@@ -65,7 +65,7 @@ pub use char_count::CharCount;
 pub use collapse_whitespace::{CollapseWhitespace, collapse_whitespace};
 pub use nfc::{Nfc, nfc};
 pub use nfkc::{Nfkc, nfkc};
-pub use quality::{FinewebQuality, GopherQuality};
+pub use quality::{FinewebQuality, GopherQuality, GopherRepetition};
 pub use strip_control::{StripControl, strip_control};
 pub use text_hash::{TextHash, text_hash};
 pub use trim_whitespace::TrimWhitespace;
@@ -88,6 +88,7 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(WordCount::default()),
         ScalarUDF::from(CharCount::default()),
         ScalarUDF::from(GopherQuality::default()),
+        ScalarUDF::from(GopherRepetition::default()),
         ScalarUDF::from(FinewebQuality::default()),
     ]
 }

@@ -1,16 +1,18 @@
 //! Quality filters as datatrove applies them to FineWeb, one decision per text (true: keep):
-//! `gopher_quality` and `fineweb_quality`, with datatrove's defaults. Each counts words as
+//! `gopher_quality`, `gopher_repetition` and `fineweb_quality`, with datatrove's defaults. Each counts words as
 //! spaCy's blank English tokenizer does ([`words`]) and characters as Python does (code
 //! points).
 
 mod fineweb;
 mod gopher;
+mod repetition;
 pub mod words;
 
 use std::sync::OnceLock;
 
 pub use fineweb::{FinewebQuality, fineweb_quality};
 pub use gopher::{GopherQuality, gopher_quality};
+pub use repetition::{GopherRepetition, gopher_repetition};
 
 /// datatrove's PUNCTUATION: ASCII and CJK punctuation, symbols and the control characters.
 const PUNCTUATION: &str =
