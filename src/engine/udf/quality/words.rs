@@ -288,7 +288,7 @@ const UNITS: &[&str] = &[
 
 /// Words kept whole, or split as spaCy's English exceptions split them.
 fn exception(s: &str) -> Option<Vec<&str>> {
-    if ABBREVIATIONS.contains(&s) || is_initial(s) {
+    if ABBREVIATIONS.contains(&s) || EMOTICONS.contains(&s) || is_initial(s) || is_elided(s) {
         return Some(vec![s]);
     }
     if let Some(parts) = contraction(s) {
@@ -302,6 +302,17 @@ fn exception(s: &str) -> Option<Vec<&str>> {
         _ => return None,
     };
     Some(vec![&s[..at], &s[at..]])
+}
+
+/// `'em`, `'cause` and the dropped g of `nothin'`, `goin'`: one word for spaCy.
+fn is_elided(s: &str) -> bool {
+    let lower = s.to_lowercase().replace('’', "'");
+    matches!(
+        lower.as_str(),
+        "'em" | "'cause" | "'bout" | "'til" | "'till" | "ol'"
+    ) || lower
+        .strip_suffix("in'")
+        .is_some_and(|stem| ["do", "go", "noth", "nuth", "someth"].contains(&stem))
 }
 
 /// `x.` for a single letter x.
@@ -355,6 +366,13 @@ const PRONOUNS: &[&str] = &[
     "might", "must",
 ];
 
+/// Emoticons spaCy keeps whole.
+const EMOTICONS: &[&str] = &[
+    ":)", ":-)", ":))", ":-))", ":)))", ":(", ":-(", ":((", ";)", ";-)", ":D", ":-D", ":P", ":p",
+    ":-P", ":-p", "=)", "=(", "(:", "):", ":/", ":-/", "<3", ":]", ":-]", "[:", ":'(", ":')", "XD",
+    "xD", "^_^", "-_-", ":O", ":o", ":-O", ":-o", ":|", ":-|", "8)", "8-)", ":*",
+];
+
 /// Abbreviations spaCy's English exceptions keep whole.
 const ABBREVIATIONS: &[&str] = &[
     "a.m.", "p.m.", "Adm.", "Bros.", "co.", "Co.", "Corp.", "D.C.", "Dr.", "e.g.", "E.g.", "E.G.",
@@ -398,6 +416,7 @@ mod tests {
             ("It's I'm we'll", &["It", "'s", "I", "'m", "we", "'ll"]),
             ("Mr. Smith cannot", &["Mr.", "Smith", "can", "not"]),
             ("a,b wait...what", &["a", ",", "b", "wait", "...", "what"]),
+            ("give 'em nothin' :-)", &["give", "'em", "nothin'", ":-)"]),
         ];
         for (text, expected) in cases {
             assert_eq!(words(text), *expected, "{text}");
