@@ -266,3 +266,42 @@ fn a_stage_of_several_conditions_says_what_each_removed() {
     let table = crate::support::prepcost(&args);
     assert!(table.stdout.contains("Conditions"), "{}", table.stdout);
 }
+
+#[test]
+fn the_quality_functions_filter_in_sql_and_each_is_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("quality.sql"),
+        "SELECT * FROM input WHERE gopher_repetition(${text_column}) \
+         AND fineweb_quality(${text_column}) AND gopher_quality(${text_column})",
+    )
+    .unwrap();
+    let pipeline = dir.path().join("pipeline.toml");
+    std::fs::write(
+        &pipeline,
+        "[[stages]]\nname = \"quality\"\nsql = \"quality.sql\"\n",
+    )
+    .unwrap();
+    let data = crate::support::repo_str("sample-data/en_prose");
+    let report = crate::support::profile_json(&[&data, "--pipeline", pipeline.to_str().unwrap()]);
+    let stage = &report["stages"][0];
+    let names: Vec<&str> = stage["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3);
+    for (name, function) in
+        names
+            .iter()
+            .zip(["gopher_repetition", "fineweb_quality", "gopher_quality"])
+    {
+        assert!(name.starts_with(function), "{name}");
+    }
+    let kept = stage["rows_out"].as_u64().unwrap();
+    assert!(
+        kept > 0 && kept < stage["rows_in"].as_u64().unwrap() / 2,
+        "{kept}"
+    );
+}
