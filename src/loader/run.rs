@@ -392,18 +392,9 @@ impl Worker {
                 },
             );
             let Some(batch) = next else { break };
-            let decoded = batch
-                .map_err(|e| fail(e.to_string()))
-                .and_then(|batch| self.finish(batch).map_err(fail))
-                .map(|(batch, bytes)| Decoded {
-                    batch,
-                    bytes,
-                    starts_row_group: i == 0,
-                });
-            rows += decoded.as_ref().map_or(0, |d| d.batch.num_rows() as u64);
-            let failed = decoded.is_err();
-            if self.out.blocking_send(decoded).is_err() || failed {
-                return false;
+            match self.pass_on(batch.map_err(|e| e.to_string()), i == 0, &fail) {
+                Some(n) => rows += n,
+                None => return false,
             }
         }
         let FileKind::Parquet { metadata, .. } = &self.plan.files[work.file].kind else {
@@ -447,22 +438,35 @@ impl Worker {
                 return false;
             }
         };
-        for (i, batch) in batches.into_iter().enumerate() {
-            let decoded = batch
-                .project(columns)
-                .map_err(|e| fail(e.to_string()))
-                .and_then(|batch| self.finish(batch).map_err(fail))
-                .map(|(batch, bytes)| Decoded {
-                    batch,
-                    bytes,
-                    starts_row_group: i == 0,
-                });
-            let failed = decoded.is_err();
-            if self.out.blocking_send(decoded).is_err() || failed {
-                return false;
-            }
+        batches.into_iter().enumerate().all(|(i, batch)| {
+            let batch = batch.project(columns).map_err(|e| e.to_string());
+            self.pass_on(batch, i == 0, &fail).is_some()
+        })
+    }
+
+    /// Finishes a decoded batch (the first of its unit when `first`) and passes it on, or
+    /// its error; its rows, or `None` when the run is over (an error, or the training loop
+    /// gone).
+    fn pass_on(
+        &self,
+        batch: Result<RecordBatch, String>,
+        first: bool,
+        fail: &impl Fn(String) -> Error,
+    ) -> Option<u64> {
+        let decoded = batch
+            .and_then(|batch| self.finish(batch))
+            .map_err(fail)
+            .map(|(batch, bytes)| Decoded {
+                batch,
+                bytes,
+                starts_row_group: first,
+            });
+        let rows = decoded.as_ref().map_or(0, |d| d.batch.num_rows() as u64);
+        let failed = decoded.is_err();
+        if self.out.blocking_send(decoded).is_err() || failed {
+            return None;
         }
-        true
+        Some(rows)
     }
 
     /// Measures a decoded batch, adds its token counts, and gives it the plan's schema.

@@ -12,6 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::json::reader::infer_json_schema;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::error::DataFusionError;
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use object_store::{ObjectMeta, ObjectStoreExt};
 
@@ -254,19 +255,7 @@ async fn read_file(
     format: TextFormat,
     head_bytes: usize,
 ) -> std::result::Result<(TextFileFacts, Vec<u8>), String> {
-    let get = location
-        .store
-        .get(&object.location)
-        .await
-        .map_err(|e| clean(&e.to_string()))?;
-    let raw = get
-        .into_stream()
-        .map_err(|e| DataFusionError::ObjectStore(Box::new(e)))
-        .boxed();
-    let mut stream = compression
-        .file_compression_type()
-        .convert_stream(raw)
-        .map_err(|e| describe(&e))?;
+    let mut stream = decompressed(location, object, compression).await?;
     let mut counter = RowCounter::new(format);
     let mut head = Vec::new();
     let mut decompressed = 0u64;
@@ -301,6 +290,27 @@ async fn read_file(
         },
         head,
     ))
+}
+
+/// A file's decompressed bytes as they arrive, through DataFusion's codecs.
+pub async fn decompressed(
+    location: &Location,
+    object: &ObjectMeta,
+    compression: Compression,
+) -> std::result::Result<BoxStream<'static, std::result::Result<Bytes, DataFusionError>>, String> {
+    let get = location
+        .store
+        .get(&object.location)
+        .await
+        .map_err(|e| clean(&e.to_string()))?;
+    let raw = get
+        .into_stream()
+        .map_err(|e| DataFusionError::ObjectStore(Box::new(e)))
+        .boxed();
+    compression
+        .file_compression_type()
+        .convert_stream(raw)
+        .map_err(|e| describe(&e))
 }
 
 /// Counts records: non-blank lines of JSONL; CSV records (quotes may hold line ends) less

@@ -18,8 +18,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::json::reader::infer_json_schema_from_iterator;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::error::DataFusionError;
-use futures::{StreamExt, TryStreamExt};
-use object_store::{ObjectMeta, ObjectStoreExt};
+use futures::StreamExt;
+use object_store::ObjectMeta;
 
 use super::sampling::{SamplePlan, UnitsBuilder, keep_rows};
 use super::scan::{Scanned, check_columns, list_units};
@@ -241,30 +241,6 @@ impl<'a> Numbering<'a> {
     }
 }
 
-/// A file's decompressed bytes as they arrive.
-async fn open(
-    location: &Location,
-    object: &ObjectMeta,
-    compression: Compression,
-) -> std::result::Result<
-    futures::stream::BoxStream<'static, std::result::Result<Bytes, DataFusionError>>,
-    String,
-> {
-    let get = location
-        .store
-        .get(&object.location)
-        .await
-        .map_err(|e| clean(&e.to_string()))?;
-    let raw = get
-        .into_stream()
-        .map_err(|e| DataFusionError::ObjectStore(Box::new(e)))
-        .boxed();
-    compression
-        .file_compression_type()
-        .convert_stream(raw)
-        .map_err(|e| describe(&e))
-}
-
 /// The columns of the dataset, from the first `INFER_BYTES` of its first file: JSON types as
 /// arrow infers them (text where every value read was null); every CSV column as text (a type guessed from the first records may
 /// not hold for later ones).
@@ -273,7 +249,7 @@ pub async fn infer(
     (object, compression): &(ObjectMeta, Compression),
     format: TextFormat,
 ) -> std::result::Result<SchemaRef, String> {
-    let mut stream = open(location, object, *compression).await?;
+    let mut stream = textfiles::decompressed(location, object, *compression).await?;
     let mut head = Vec::new();
     while head.len() < INFER_BYTES {
         match stream.next().await {
@@ -323,7 +299,7 @@ async fn read_file(
     (format, schema): (TextFormat, SchemaRef),
     on_error: OnError,
 ) -> std::result::Result<FileRead, String> {
-    let mut stream = open(location, object, compression).await?;
+    let mut stream = textfiles::decompressed(location, object, compression).await?;
     let mut decoder = Decoding::new(format, schema, on_error);
     let mut read = FileRead::default();
     while let Some(chunk) = stream.next().await {

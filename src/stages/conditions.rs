@@ -64,24 +64,12 @@ async fn try_count(
     };
     let batches = session
         .ctx
-        .execute_logical_plan(counting.plan)
+        .execute_logical_plan(counting.plan.clone())
         .await?
         .collect()
         .await?;
     session.ctx.deregister_table(INPUT_TABLE)?;
-    let mut reports: Vec<ConditionReport> = counting
-        .conditions
-        .into_iter()
-        .map(|name| ConditionReport {
-            name,
-            rows_removed: 0,
-            tokens_removed: counting.counts_tokens.then_some(0),
-        })
-        .collect();
-    for batch in &batches {
-        add_counts(batch, &mut reports)?;
-    }
-    Ok(reports)
+    counting.reports(&batches)
 }
 
 /// Adds the counts of one result batch: condition number, rows, and tokens when counted.
@@ -115,6 +103,26 @@ fn add_counts(batch: &RecordBatch, reports: &mut [ConditionReport]) -> DfResult<
         }
     }
     Ok(())
+}
+
+impl Counting {
+    /// Each condition's figures from the counting plan's result `batches`.
+    fn reports(self, batches: &[RecordBatch]) -> DfResult<Vec<ConditionReport>> {
+        let tokens = self.counts_tokens.then_some(0);
+        let mut reports: Vec<ConditionReport> = self
+            .conditions
+            .into_iter()
+            .map(|name| ConditionReport {
+                name,
+                rows_removed: 0,
+                tokens_removed: tokens,
+            })
+            .collect();
+        for batch in batches {
+            add_counts(batch, &mut reports)?;
+        }
+        Ok(reports)
+    }
 }
 
 /// The counting plan of a stage's `plan`, when it is a chain of projections and filters over
@@ -245,26 +253,16 @@ mod tests {
         let plan = ctx.sql(sql).await.unwrap().logical_plan().clone();
         let counting = counting(&plan)?;
         let batches = ctx
-            .execute_logical_plan(counting.plan)
+            .execute_logical_plan(counting.plan.clone())
             .await
             .unwrap()
             .collect()
             .await
             .unwrap();
-        let mut reports: Vec<ConditionReport> = counting
-            .conditions
-            .into_iter()
-            .map(|name| ConditionReport {
-                name,
-                rows_removed: 0,
-                tokens_removed: None,
-            })
-            .collect();
-        for batch in &batches {
-            add_counts(batch, &mut reports).unwrap();
-        }
         Some(
-            reports
+            counting
+                .reports(&batches)
+                .unwrap()
                 .into_iter()
                 .map(|r| (r.name, r.rows_removed))
                 .collect(),

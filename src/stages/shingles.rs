@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::source::sampling::GroupKey;
+use crate::util::unicode::{class_ranges, in_ranges};
 
 /// What a shingle is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,27 +252,8 @@ pub fn is_punctuation(c: char) -> bool {
     if c.is_ascii() {
         return ASCII[c as usize] == Ascii::Drop;
     }
-    let ranges = punctuation_ranges();
-    let at = ranges.partition_point(|&(_, end)| end < c);
-    ranges.get(at).is_some_and(|&(start, _)| start <= c)
-}
-
-/// The ranges of `\p{P}`, from regex-syntax's Unicode tables.
-fn punctuation_ranges() -> &'static [(char, char)] {
-    static RANGES: OnceLock<Vec<(char, char)>> = OnceLock::new();
-    RANGES.get_or_init(|| {
-        use regex_syntax::hir::{Class, HirKind};
-        match regex_syntax::parse(r"\p{P}").map(|hir| hir.into_kind()) {
-            Ok(HirKind::Class(Class::Unicode(class))) => class
-                .ranges()
-                .iter()
-                .map(|r| (r.start(), r.end()))
-                .collect(),
-            // The pattern is fixed and valid; an empty table only makes non-ASCII
-            // punctuation count as letters.
-            _ => Vec::new(),
-        }
-    })
+    static P: OnceLock<Vec<(char, char)>> = OnceLock::new();
+    in_ranges(class_ranges(&P, r"\p{P}"), c)
 }
 
 /// Han, Hiragana, Katakana, Thai, Lao, Tibetan, Myanmar and Khmer.

@@ -1,8 +1,9 @@
 //! Small helpers every layer uses: units for people, percentiles, redaction of secrets,
-//! progress on stderr, and readings of the process's resources.
+//! progress on stderr, readings of the process's resources, and Unicode classes.
 
 pub mod percentile;
 pub mod progress;
 pub mod redact;
 pub mod resources;
+pub mod unicode;
 pub mod units;

@@ -10,6 +10,8 @@ pub mod words;
 
 use std::sync::OnceLock;
 
+use crate::util::unicode::{class_ranges, in_ranges};
+
 pub use fineweb::{FinewebQuality, fineweb_quality};
 pub use gopher::{GopherQuality, gopher_quality};
 pub use repetition::{GopherRepetition, gopher_repetition};
@@ -33,25 +35,8 @@ fn is_terminal_punctuation(c: char) -> bool {
     if matches!(c, '\u{17D6}' | '\u{17D9}' | '\u{17DA}') {
         return true;
     }
-    let ranges = terminal_ranges();
-    let at = ranges.partition_point(|&(_, end)| end < c);
-    ranges.get(at).is_some_and(|&(start, _)| start <= c)
-}
-
-fn terminal_ranges() -> &'static [(char, char)] {
-    static RANGES: OnceLock<Vec<(char, char)>> = OnceLock::new();
-    RANGES.get_or_init(|| {
-        use regex_syntax::hir::{Class, HirKind};
-        match regex_syntax::parse(r"\p{Sentence_Terminal}").map(|hir| hir.into_kind()) {
-            Ok(HirKind::Class(Class::Unicode(class))) => class
-                .ranges()
-                .iter()
-                .map(|r| (r.start(), r.end()))
-                .collect(),
-            // The pattern is fixed and valid.
-            _ => vec![('.', '.'), ('!', '!'), ('?', '?')],
-        }
-    })
+    static TERMINAL: OnceLock<Vec<(char, char)>> = OnceLock::new();
+    in_ranges(class_ranges(&TERMINAL, r"\p{Sentence_Terminal}"), c)
 }
 
 /// Python's `str.splitlines()`: lines split at \n, \r, \r\n, \v, \f, \x1c–\x1e, \x85,
