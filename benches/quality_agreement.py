@@ -5,9 +5,10 @@
         [--examples 5]
 
 Needs `datatrove` and `spacy` (`pip install datatrove spacy regex loguru`). For each dataset it
-runs datatrove's GopherQualityFilter, GopherRepetitionFilter and FineWebQualityFilter (their
-defaults, English) on
-every text, and prepcost's functions of the same names in a SQL stage
+runs datatrove's GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter (its defaults,
+and as FineWeb runs it, keeping lines without terminal punctuation; and the text it writes,
+against `c4_clean`) and FineWebQualityFilter (their defaults, English) on every text, and
+prepcost's functions in a SQL stage
 whose result `--output` writes in source order; then prints one row per dataset and filter:
 texts, kept by each, agreement, and the disagreements by the reference's reason, with a few
 examples of each.
@@ -25,38 +26,50 @@ import pyarrow.dataset as ds
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import (
+    C4QualityFilter,
     FineWebQualityFilter,
     GopherQualityFilter,
     GopherRepetitionFilter,
 )
 
+# (column, prepcost's call, datatrove's filter)
 FILTERS = [
-    ("gopher_quality", GopherQualityFilter),
-    ("gopher_repetition", GopherRepetitionFilter),
-    ("fineweb_quality", FineWebQualityFilter),
+    ("gopher_quality", "gopher_quality(text)", GopherQualityFilter),
+    ("gopher_repetition", "gopher_repetition(text)", GopherRepetitionFilter),
+    ("c4_quality", "c4_quality(text)", C4QualityFilter),
+    ("c4_fineweb", "c4_quality(text, false)",
+     lambda: C4QualityFilter(filter_no_terminal_punct=False)),
+    ("c4_clean", "c4_clean(text, false)",
+     lambda: C4QualityFilter(filter_no_terminal_punct=False)),
+    ("fineweb_quality", "fineweb_quality(text)", FineWebQualityFilter),
 ]
 
 STAGE = """SELECT *, {columns} FROM input"""
 
 
-def reference(texts, make):
-    """Per text: (kept, reason) from datatrove; and the seconds it took."""
+def reference(texts, make, cleaned=False):
+    """Per text: (kept, reason) from datatrove, or with `cleaned` the text it writes ('' for a
+    text it drops); and the seconds it took."""
     f = make()
     out = []
     start = time.perf_counter()
     for i, text in enumerate(texts):
+        doc = Document(text=text, id=str(i))
         try:
-            r = f.filter(Document(text=text, id=str(i)))
+            r = f.filter(doc)
         except ZeroDivisionError:
             r = (False, "error: division by zero")
-        out.append((True, "") if r is True else (False, r[1] if isinstance(r, tuple) else "dropped"))
+        if cleaned:
+            out.append((doc.text if r is True else "", ""))
+        else:
+            out.append((True, "") if r is True else (False, r[1] if isinstance(r, tuple) else "dropped"))
     return out, time.perf_counter() - start
 
 
 def prepcost(binary, dataset):
     """Per text, per filter: prepcost's decision."""
     with tempfile.TemporaryDirectory() as tmp:
-        columns = ", ".join(f"{name}(text) AS {name}" for name, _ in FILTERS)
+        columns = ", ".join(f"{call} AS {name}" for name, call, _ in FILTERS)
         with open(os.path.join(tmp, "quality.sql"), "w") as f:
             f.write(STAGE.format(columns=columns))
         with open(os.path.join(tmp, "pipeline.toml"), "w") as f:
@@ -67,8 +80,8 @@ def prepcost(binary, dataset):
              "--output", out, "--tokenizer", "none", "--quiet", "--format", "json"],
             check=True, capture_output=True,
         )
-        table = ds.dataset(out).to_table(columns=["text"] + [n for n, _ in FILTERS])
-        return {name: table.column(name).to_pylist() for name, _ in FILTERS}, table.column("text").to_pylist()
+        table = ds.dataset(out).to_table(columns=["text"] + [n for n, _, _ in FILTERS])
+        return {name: table.column(name).to_pylist() for name, _, _ in FILTERS}, table.column("text").to_pylist()
 
 
 def main():
@@ -84,16 +97,18 @@ def main():
     for dataset in args.datasets:
         ours, texts = prepcost(args.binary, dataset)
         texts = [t for t in texts]
-        for name, make in FILTERS:
-            theirs, seconds = reference(texts, make)
+        for name, _, make in FILTERS:
+            cleaned = name == "c4_clean"
+            theirs, seconds = reference(texts, make, cleaned)
             mine = ours[name]
-            same = sum(1 for (k, _), m in zip(theirs, mine) if k == bool(m))
+            agree = (lambda k, m: k == m) if cleaned else (lambda k, m: k == bool(m))
+            same = sum(1 for (k, _), m in zip(theirs, mine) if agree(k, m))
             print(f"| {os.path.basename(dataset)} | {name} | {len(texts):,} | "
-                  f"{sum(k for k, _ in theirs):,} | {sum(bool(m) for m in mine):,} | "
+                  f"{sum(bool(k) for k, _ in theirs):,} | {sum(bool(m) for m in mine):,} | "
                   f"{100 * same / len(texts):.2f}% |")
             by_reason = collections.defaultdict(list)
             for i, ((k, reason), m) in enumerate(zip(theirs, mine)):
-                if k != bool(m):
+                if not agree(k, m):
                     by_reason[(reason or "kept", "prepcost kept" if m else "prepcost dropped")].append(i)
             for (reason, ours_said), rows in sorted(by_reason.items(), key=lambda x: -len(x[1])):
                 notes.append(f"{os.path.basename(dataset)} {name}: datatrove {reason}, {ours_said}: {len(rows)}")

@@ -12,7 +12,7 @@ use crate::engine::{INPUT_TABLE, Intermediate, SOURCE_ROW, Session, TextStats};
 use crate::error::{Error, Result, describe, is_out_of_memory};
 use crate::estimate::Tallier;
 use crate::model::near_dedup::NearDedupReport;
-use crate::model::profile::{StageReport, StepReport};
+use crate::model::profile::{Redactions, StageReport, StepReport};
 use crate::model::tokens::TokenStats;
 use crate::stages::{Stage, StageError, StageInput, conditions};
 use crate::storage::instrumented::{Mark, RequestCounter};
@@ -80,6 +80,7 @@ pub async fn run(
         // Counted before the stage is measured: the counting is prepcost's work, not the stage's.
         let conditions = conditions::count(session, stage.as_ref(), &current).await;
         let meter = Meter::start(session);
+        let redacted_before = session.redactions.totals();
         let (mut next, near_dedup) =
             run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
         let input_stats = current.stats();
@@ -93,6 +94,9 @@ pub async fn run(
         let mut report = stage_report(stage.as_ref(), input_stats, next.stats(), &step);
         report.near_dedup = near_dedup;
         report.conditions = conditions;
+        let redacted = session.redactions.totals();
+        report.redacted =
+            Redactions::from_counts(std::array::from_fn(|i| redacted[i] - redacted_before[i]));
         current = match &mut tokens {
             Some((counter, previous)) => {
                 let (counted, out) = counter
@@ -210,6 +214,7 @@ fn stage_report(
         projected: None,
         requests: step.requests.clone(),
         conditions: Vec::new(),
+        redacted: None,
         near_dedup: None,
     }
 }

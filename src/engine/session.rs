@@ -6,11 +6,13 @@ use std::sync::{Arc, OnceLock};
 
 use datafusion::common::Result as DfResult;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tempfile::TempDir;
 
 use super::intermediate::{Collector, Intermediate};
 use super::memory::{self, PeakMemoryPool};
+use super::udf::pii::{PiiRedact, PiiTally};
 use crate::error::{Error, Result};
 use crate::storage::Location;
 use crate::storage::instrumented::RequestCounter;
@@ -36,6 +38,8 @@ pub struct Session {
     temp_dir: TempDir,
     /// The counters of the source's store, once it is registered.
     source_requests: OnceLock<Arc<RequestCounter>>,
+    /// What `pii_redact` has replaced in this session, by kind.
+    pub redactions: Arc<PiiTally>,
 }
 
 impl Session {
@@ -71,7 +75,12 @@ impl Session {
         optimizer.hash_join_single_partition_threshold_rows = usize::MAX;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         super::udf::register_all(&ctx);
+        let redactions = Arc::new(PiiTally::default());
+        ctx.register_udf(ScalarUDF::from(PiiRedact::tallying(Arc::clone(
+            &redactions,
+        ))));
         Ok(Session {
+            redactions,
             ctx,
             pool,
             threads,

@@ -274,6 +274,9 @@ pub struct StageReport {
     /// first it fails, in the order the query applies them); absent for other stages.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<ConditionReport>,
+    /// What `pii_redact` replaced in the stage, by kind; absent when it replaced nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<Redactions>,
     /// What a `minhash` stage found; absent for other stages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub near_dedup: Option<Box<NearDedupReport>>,
@@ -290,6 +293,28 @@ pub struct ConditionReport {
     pub rows_removed: u64,
     /// Tokens of those rows, when tokens are counted.
     pub tokens_removed: Option<u64>,
+}
+
+/// Personal data replaced by a stage, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Redactions {
+    pub email: u64,
+    pub ipv4: u64,
+    pub ipv6: u64,
+    pub phone: u64,
+}
+
+impl Redactions {
+    /// From counts in the order e-mail, IPv4, IPv6, phone; `None` when all are zero.
+    pub fn from_counts([email, ipv4, ipv6, phone]: [u64; 4]) -> Option<Self> {
+        let counts = Self {
+            email,
+            ipv4,
+            ipv6,
+            phone,
+        };
+        (counts != Self::default()).then_some(counts)
+    }
 }
 
 /// The written output dataset.

@@ -7,9 +7,11 @@ use std::path::PathBuf;
 
 /// The built-in SQL queries, embedded in the binary. A pipeline names them with
 /// `query = "…"`; a copy on disk can replace one with `sql = "…"`.
-pub const BUILTIN_QUERIES: [(&str, &str); 3] = [
+pub const BUILTIN_QUERIES: [(&str, &str); 5] = [
     ("clean", include_str!("../../queries/clean.sql")),
     ("normalise", include_str!("../../queries/normalise.sql")),
+    ("quality", include_str!("../../queries/quality.sql")),
+    ("pii", include_str!("../../queries/pii.sql")),
     ("dedup_exact", include_str!("../../queries/dedup_exact.sql")),
 ];
 

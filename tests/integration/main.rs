@@ -1,6 +1,7 @@
 //! prepcost's integration tests: one test binary, one module per area.
 
 mod cli;
+mod curation;
 mod datasets;
 mod estimate;
 mod inspect;

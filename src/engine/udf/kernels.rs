@@ -17,7 +17,7 @@ use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ColumnarValue;
 
 /// The single argument of a one-argument UDF as an array, and whether it came in as a scalar.
-fn single_argument(name: &str, args: &[ColumnarValue]) -> Result<(ArrayRef, bool)> {
+pub fn single_argument(name: &str, args: &[ColumnarValue]) -> Result<(ArrayRef, bool)> {
     match args {
         [ColumnarValue::Array(a)] => Ok((Arc::clone(a), false)),
         [ColumnarValue::Scalar(s)] => Ok((s.to_array_of_size(1)?, true)),
@@ -26,7 +26,7 @@ fn single_argument(name: &str, args: &[ColumnarValue]) -> Result<(ArrayRef, bool
 }
 
 /// Wraps a result array the way the argument came in: scalar in, scalar out.
-fn shape_like_input(out: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
+pub fn shape_like_input(out: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
     if scalar {
         Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
     } else {
@@ -51,6 +51,21 @@ pub fn map_strings(
         other => return exec_err!("{name} expects a string, got {other}"),
     };
     shape_like_input(out, scalar)
+}
+
+/// Calls `f` with every value of a string array (None for NULL), in order.
+pub fn for_each_text(array: &ArrayRef, name: &str, mut f: impl FnMut(Option<&str>)) -> Result<()> {
+    fn each<'a>(values: impl StringArrayType<'a>, f: &mut impl FnMut(Option<&str>)) {
+        values.iter().for_each(f);
+    }
+    match array.data_type() {
+        DataType::Utf8 => each(array.as_string::<i32>(), &mut f),
+        DataType::LargeUtf8 => each(array.as_string::<i64>(), &mut f),
+        DataType::Utf8View => each(array.as_string_view(), &mut f),
+        DataType::Null => (0..array.len()).for_each(|_| f(None)),
+        other => return exec_err!("{name} expects a string, got {other}"),
+    }
+    Ok(())
 }
 
 /// Applies a count to every value; the output is Int64.

@@ -53,8 +53,10 @@ macro_rules! text_udf {
 mod char_count;
 mod collapse_whitespace;
 mod kernels;
+pub mod lang;
 mod nfc;
 mod nfkc;
+pub mod pii;
 pub mod quality;
 mod strip_control;
 mod text_hash;
@@ -65,7 +67,7 @@ pub use char_count::CharCount;
 pub use collapse_whitespace::{CollapseWhitespace, collapse_whitespace};
 pub use nfc::{Nfc, nfc};
 pub use nfkc::{Nfkc, nfkc};
-pub use quality::{FinewebQuality, GopherQuality, GopherRepetition};
+pub use quality::{C4Clean, QualityFilter};
 pub use strip_control::{StripControl, strip_control};
 pub use text_hash::{TextHash, text_hash};
 pub use trim_whitespace::TrimWhitespace;
@@ -78,7 +80,8 @@ use datafusion::prelude::SessionContext;
 
 /// Every prepcost UDF, for registration and for the README's reference.
 pub fn all() -> Vec<ScalarUDF> {
-    vec![
+    let quality = QualityFilter::all().into_iter().map(ScalarUDF::from);
+    let mut all = vec![
         ScalarUDF::from(Nfkc::default()),
         ScalarUDF::from(Nfc::default()),
         ScalarUDF::from(CollapseWhitespace::default()),
@@ -87,10 +90,14 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(TextHash::default()),
         ScalarUDF::from(WordCount::default()),
         ScalarUDF::from(CharCount::default()),
-        ScalarUDF::from(GopherQuality::default()),
-        ScalarUDF::from(GopherRepetition::default()),
-        ScalarUDF::from(FinewebQuality::default()),
-    ]
+        ScalarUDF::from(C4Clean::default()),
+        ScalarUDF::from(lang::LangId::default()),
+        ScalarUDF::from(lang::LangFilter::default()),
+        ScalarUDF::from(pii::PiiCount::default()),
+        ScalarUDF::from(pii::PiiRedact::default()),
+    ];
+    all.extend(quality);
+    all
 }
 
 /// Registers every prepcost UDF with `ctx`.

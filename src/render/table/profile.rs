@@ -11,6 +11,7 @@ pub fn render(report: &ProfileReport) -> String {
     let mut out = header(report);
     out.push_str(&format!("Stages\n{}\n\n", stages_table(report)));
     out.push_str(&conditions(report));
+    out.push_str(&redactions(report));
     out.push_str(&super::projection::render(report));
     if let Some(tokens) = &report.tokens {
         out.push_str(&tokens_table(tokens, &report.stages));
@@ -53,6 +54,30 @@ fn conditions(report: &ProfileReport) -> String {
     }
     right_align_numbers(&mut rows, 2);
     format!("Conditions\n{rows}\n\n")
+}
+
+/// What each stage that redacts personal data replaced, by kind; nothing when none did.
+fn redactions(report: &ProfileReport) -> String {
+    let mut rows = table(&["stage", "e-mails", "IPv4", "IPv6", "phones"]);
+    let mut any = false;
+    for stage in &report.stages {
+        if let Some(r) = stage.redacted {
+            any = true;
+            rows.add_row(vec![
+                stage.name.clone(),
+                count(r.email),
+                count(r.ipv4),
+                count(r.ipv6),
+                count(r.phone),
+            ]);
+        }
+    }
+    right_align_numbers(&mut rows, 1);
+    if any {
+        format!("Redacted\n{rows}\n\n")
+    } else {
+        String::new()
+    }
 }
 
 /// What was profiled: the source, its files, rows and bytes.

@@ -6,38 +6,44 @@
 use std::collections::HashSet;
 
 use super::words::split_words;
-use super::{chars, is_terminal_punctuation, python_strip};
-use crate::engine::udf::kernels::map_strings_to_bool;
+use super::{
+    Bound, Judge, Rule, Verdict, chars, is_terminal_punctuation, python_strip, rule, share,
+};
 
-text_udf! {
-    /// `fineweb_quality(text)`: true when the text passes FineWeb's quality filters (NULL for
-    /// NULL).
-    FinewebQuality, "fineweb_quality",
-    returns: |name, args| super::super::exactly_one(name, args, datafusion::arrow::datatypes::DataType::Boolean),
-    invoke: |name, args| map_strings_to_bool(name, args, |s: &str| fineweb_quality(s).is_none()),
-}
+/// What FineWeb's filters measure, in the order they are taken.
+pub const MEASURES: &[&str] = &[
+    "lines",
+    "line_punct_ratio",
+    "short_line_ratio",
+    "char_dup_ratio",
+    "list_ratio",
+];
 
-/// The first of FineWeb's filters `text` fails, or `None` when it passes them all.
-pub fn fineweb_quality(text: &str) -> Option<&'static str> {
+/// datatrove's FineWebQualityFilter defaults.
+pub const RULES: &[Rule] = &[
+    rule(0, Bound::AtLeast(1.0), "empty"),
+    rule(1, Bound::AtLeast(0.12), "line_punct_ratio"),
+    rule(2, Bound::AtMost(0.67), "short_line_ratio"),
+    rule(3, Bound::AtMost(0.01), "char_dup_ratio"),
+    rule(4, Bound::AtMost(0.3), "list_ratio"),
+];
+
+/// Takes FineWeb's measures of `text`: its non-blank lines, the share ending in terminal
+/// punctuation and the share of 30 characters or fewer, the characters in repeated lines,
+/// and line breaks per word.
+pub fn measure(text: &str, judge: &mut Judge) -> Verdict {
     let lines: Vec<&str> = text
         .split('\n')
         .filter(|l| !python_strip(l).is_empty())
         .collect();
-    if lines.is_empty() {
-        return Some("empty");
-    }
-    let n = lines.len() as f64;
+    judge.set(0, lines.len() as f64)?;
     let punctuated = lines
         .iter()
         .filter(|l| l.chars().last().is_some_and(is_terminal_punctuation))
         .count();
-    if (punctuated as f64) / n < 0.12 {
-        return Some("line_punct_ratio");
-    }
+    judge.set(1, share(punctuated, lines.len()))?;
     let short = lines.iter().filter(|l| chars(l) <= 30).count();
-    if short as f64 / n > 0.67 {
-        return Some("short_line_ratio");
-    }
+    judge.set(2, share(short, lines.len()))?;
     let mut seen = HashSet::with_capacity(lines.len());
     let repeated: usize = lines
         .iter()
@@ -45,16 +51,15 @@ pub fn fineweb_quality(text: &str) -> Option<&'static str> {
         .map(|l| chars(l))
         .sum();
     let text_chars = text.chars().filter(|&c| c != '\n').count();
-    if repeated as f64 / text_chars as f64 > 0.01 {
-        return Some("char_dup_ratio");
-    }
+    judge.set(3, share(repeated, text_chars))?;
     let mut words = Vec::new();
     split_words(text, &mut words);
-    let breaks = text.matches('\n').count();
-    if breaks as f64 / words.len() as f64 > 0.3 {
-        return Some("list_ratio");
-    }
-    None
+    judge.set(4, share(text.matches('\n').count(), words.len()))
+}
+
+/// The first of FineWeb's filters `text` fails, or `None` when it passes them all.
+pub fn fineweb_quality(text: &str) -> Option<&'static str> {
+    measure(text, &mut Judge::judging(RULES, MEASURES.len())).break_value()
 }
 
 #[cfg(test)]

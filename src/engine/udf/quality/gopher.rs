@@ -5,72 +5,77 @@
 //! the stop words `the be to of and that have with`.
 
 use super::words::split_words;
-use super::{chars, is_punctuation, python_lines};
-use crate::engine::udf::kernels::map_strings_to_bool;
+use super::{Bound, Judge, Rule, Verdict, chars, is_punctuation, python_lines, rule, share};
 
 const STOP_WORDS: [&str; 8] = ["the", "be", "to", "of", "and", "that", "have", "with"];
 
-text_udf! {
-    /// `gopher_quality(text)`: true when the text passes Gopher's quality rules (NULL for
-    /// NULL).
-    GopherQuality, "gopher_quality",
-    returns: |name, args| super::super::exactly_one(name, args, datafusion::arrow::datatypes::DataType::Boolean),
-    invoke: |name, args| map_strings_to_bool(name, args, |s: &str| gopher_quality(s).is_none()),
-}
+/// What Gopher's quality rules measure, in the order they are taken.
+pub const MEASURES: &[&str] = &[
+    "words",
+    "mean_word_length",
+    "hash_ratio",
+    "ellipsis_ratio",
+    "bullet_lines_ratio",
+    "end_ellipsis_lines_ratio",
+    "alpha_words_ratio",
+    "stop_words",
+];
 
-/// The first of Gopher's quality rules `text` fails, or `None` when it passes them all.
-pub fn gopher_quality(text: &str) -> Option<&'static str> {
+/// datatrove's GopherQualityFilter defaults.
+pub const RULES: &[Rule] = &[
+    rule(0, Bound::AtLeast(50.0), "gopher_short_doc"),
+    rule(0, Bound::AtMost(100_000.0), "gopher_long_doc"),
+    rule(1, Bound::AtLeast(3.0), "gopher_below_avg_threshold"),
+    rule(1, Bound::AtMost(10.0), "gopher_above_avg_threshold"),
+    rule(2, Bound::AtMost(0.1), "gopher_too_many_hashes"),
+    rule(3, Bound::AtMost(0.1), "gopher_too_many_ellipsis"),
+    rule(4, Bound::AtMost(0.9), "gopher_too_many_bullets"),
+    rule(5, Bound::AtMost(0.3), "gopher_too_many_end_ellipsis"),
+    rule(6, Bound::AtLeast(0.8), "gopher_below_alpha_threshold"),
+    rule(7, Bound::AtLeast(2.0), "gopher_enough_stop_words"),
+];
+
+/// Takes Gopher's quality measures of `text`: words that are not only punctuation and their
+/// mean length; `#` and ellipses per word; lines starting with a bullet and ending with an
+/// ellipsis; words with a letter; stop words present.
+pub fn measure(text: &str, judge: &mut Judge) -> Verdict {
     let mut words = Vec::new();
     split_words(text, &mut words);
-    let n_words = words.len() as f64;
     let lengths: Vec<usize> = words
         .iter()
         .filter(|w| w.chars().any(|c| !is_punctuation(c)))
         .map(|w| chars(w))
         .collect();
-    let non_symbol = lengths.len();
-    if non_symbol < 50 {
-        return Some("gopher_short_doc");
-    }
-    if non_symbol > 100_000 {
-        return Some("gopher_long_doc");
-    }
-    let mean = lengths.iter().sum::<usize>() as f64 / non_symbol as f64;
-    if mean < 3.0 {
-        return Some("gopher_below_avg_threshold");
-    }
-    if mean > 10.0 {
-        return Some("gopher_above_avg_threshold");
-    }
-    if text.matches('#').count() as f64 / n_words > 0.1 {
-        return Some("gopher_too_many_hashes");
-    }
+    judge.set(0, lengths.len() as f64)?;
+    judge.set(1, share(lengths.iter().sum(), lengths.len()))?;
+    judge.set(2, share(text.matches('#').count(), words.len()))?;
     let ellipses = text.matches("...").count() + text.matches('…').count();
-    if ellipses as f64 / n_words > 0.1 {
-        return Some("gopher_too_many_ellipsis");
-    }
+    judge.set(3, share(ellipses, words.len()))?;
     let lines = python_lines(text);
-    let share = |test: fn(&str) -> bool| {
-        lines.iter().filter(|l| test(l)).count() as f64 / lines.len() as f64
-    };
-    if share(|l| l.trim_start().starts_with(['•', '-'])) > 0.9 {
-        return Some("gopher_too_many_bullets");
-    }
-    if share(|l| l.trim_end().ends_with("...") || l.trim_end().ends_with('…')) > 0.3 {
-        return Some("gopher_too_many_end_ellipsis");
-    }
+    let lines_where =
+        |test: fn(&str) -> bool| share(lines.iter().filter(|l| test(l)).count(), lines.len());
+    judge.set(4, lines_where(|l| l.trim_start().starts_with(['•', '-'])))?;
+    judge.set(
+        5,
+        lines_where(|l| l.trim_end().ends_with("...") || l.trim_end().ends_with('…')),
+    )?;
     let alphabetic = words
         .iter()
         .filter(|w| w.chars().any(char::is_alphabetic))
         .count();
-    if (alphabetic as f64) / n_words < 0.8 {
-        return Some("gopher_below_alpha_threshold");
+    judge.set(6, share(alphabetic, words.len()))?;
+    let mut present = [false; STOP_WORDS.len()];
+    for word in &words {
+        if let Some(i) = STOP_WORDS.iter().position(|s| s == word) {
+            present[i] = true;
+        }
     }
-    let stop_words = STOP_WORDS.iter().filter(|s| words.contains(s)).count();
-    if stop_words < 2 {
-        return Some("gopher_enough_stop_words");
-    }
-    None
+    judge.set(7, present.iter().filter(|&&p| p).count() as f64)
+}
+
+/// The first of Gopher's quality rules `text` fails, or `None` when it passes them all.
+pub fn gopher_quality(text: &str) -> Option<&'static str> {
+    measure(text, &mut Judge::judging(RULES, MEASURES.len())).break_value()
 }
 
 #[cfg(test)]

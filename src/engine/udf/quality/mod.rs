@@ -1,20 +1,116 @@
-//! Quality filters as datatrove applies them to FineWeb, one decision per text (true: keep):
-//! `gopher_quality`, `gopher_repetition` and `fineweb_quality`, with datatrove's defaults. Each counts words as
-//! spaCy's blank English tokenizer does ([`words`]) and characters as Python does (code
-//! points).
+//! Quality filters as datatrove applies them to FineWeb: `gopher_quality`,
+//! `gopher_repetition`, `c4_quality` (with `c4_clean`) and `fineweb_quality`, one decision per
+//! text (true: keep) with datatrove's defaults, and their `_stats` forms, which return what
+//! each filter measured (a struct of Float64, NULL where a measure is undefined) so that SQL
+//! can set its own thresholds. Each counts words as spaCy's blank English tokenizer does
+//! ([`words`]) and characters as Python does (code points).
 
+mod c4;
 mod fineweb;
 mod gopher;
 mod repetition;
+mod udf;
 pub mod words;
 
+use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use crate::util::unicode::{class_ranges, in_ranges};
 
-pub use fineweb::{FinewebQuality, fineweb_quality};
-pub use gopher::{GopherQuality, gopher_quality};
-pub use repetition::{GopherRepetition, gopher_repetition};
+pub use c4::c4_rules;
+pub use fineweb::fineweb_quality;
+pub use gopher::gopher_quality;
+pub use repetition::gopher_repetition;
+pub use udf::{C4Clean, QualityFilter};
+
+/// The bound a rule keeps a measure within (a NaN measure, undefined, passes).
+#[derive(Debug, Clone, Copy)]
+pub enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+/// One rule of a filter: the measure it bounds, the bound, and the reason a failing text is
+/// dropped for (datatrove's name for it).
+#[derive(Debug)]
+pub struct Rule {
+    pub measure: usize,
+    pub bound: Bound,
+    pub name: &'static str,
+}
+
+const fn rule(measure: usize, bound: Bound, name: &'static str) -> Rule {
+    Rule {
+        measure,
+        bound,
+        name,
+    }
+}
+
+/// Receives a filter's measures as it takes them. Judging, it stops at the first rule a
+/// measure fails; recording, it keeps every measure and never stops.
+pub struct Judge<'r> {
+    rules: &'r [Rule],
+    values: Vec<f64>,
+    stop_at_failure: bool,
+}
+
+/// What measuring gave: `Break(rule)` when judging stopped at a failed rule.
+pub type Verdict = ControlFlow<&'static str>;
+
+impl<'r> Judge<'r> {
+    /// A judge that stops at the first failed rule.
+    pub fn judging(rules: &'r [Rule], measures: usize) -> Self {
+        Self::new(rules, measures, true)
+    }
+
+    /// A judge that records every measure.
+    pub fn recording(rules: &'r [Rule], measures: usize) -> Self {
+        Self::new(rules, measures, false)
+    }
+
+    fn new(rules: &'r [Rule], measures: usize, stop_at_failure: bool) -> Self {
+        Self {
+            rules,
+            values: vec![f64::NAN; measures],
+            stop_at_failure,
+        }
+    }
+
+    /// Records measure `measure`; breaks with the first rule on it that `value` fails, when
+    /// judging.
+    pub fn set(&mut self, measure: usize, value: f64) -> Verdict {
+        self.values[measure] = value;
+        if !self.stop_at_failure {
+            return ControlFlow::Continue(());
+        }
+        let failed = self.rules.iter().find(|r| {
+            r.measure == measure
+                && match r.bound {
+                    Bound::AtLeast(min) => value < min,
+                    Bound::AtMost(max) => value > max,
+                }
+        });
+        match failed {
+            Some(r) => ControlFlow::Break(r.name),
+            None => ControlFlow::Continue(()),
+        }
+    }
+
+    /// The measures recorded (NaN where none was taken).
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+}
+
+/// `part / whole`, NaN when `whole` is zero.
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        f64::NAN
+    } else {
+        part as f64 / whole as f64
+    }
+}
 
 /// datatrove's PUNCTUATION: ASCII and CJK punctuation, symbols and the control characters.
 const PUNCTUATION: &str =
@@ -74,9 +170,15 @@ fn python_lines(text: &str) -> Vec<&str> {
     lines
 }
 
-/// Python's `str.strip()` without arguments: Unicode white space.
+/// Python's `str.strip()` without arguments: white space as `str.isspace()` sees it.
 fn python_strip(s: &str) -> &str {
-    s.trim_matches(char::is_whitespace)
+    s.trim_matches(is_python_space)
+}
+
+/// Python's `str.isspace()` for one character: Unicode white space and the separators
+/// \x1c–\x1f.
+fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{1C}'..='\u{1F}')
 }
 
 /// Characters (code points), as Python's `len`.

@@ -6,65 +6,69 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::chars;
 use super::words::split_words;
-use crate::engine::udf::kernels::map_strings_to_bool;
+use super::{Bound, Judge, Rule, Verdict, chars, rule, share};
 
-text_udf! {
-    /// `gopher_repetition(text)`: true when the text passes Gopher's repetition rules (NULL
-    /// for NULL).
-    GopherRepetition, "gopher_repetition",
-    returns: |name, args| super::super::exactly_one(name, args, datafusion::arrow::datatypes::DataType::Boolean),
-    invoke: |name, args| map_strings_to_bool(name, args, |s: &str| gopher_repetition(s).is_none()),
+/// What Gopher's repetition rules measure, in the order they are taken (datatrove's names).
+pub const MEASURES: &[&str] = &[
+    "dup_para_frac",
+    "dup_para_char_frac",
+    "dup_line_frac",
+    "dup_line_char_frac",
+    "top_2_gram",
+    "top_3_gram",
+    "top_4_gram",
+    "duplicated_5_n_grams",
+    "duplicated_6_n_grams",
+    "duplicated_7_n_grams",
+    "duplicated_8_n_grams",
+    "duplicated_9_n_grams",
+    "duplicated_10_n_grams",
+];
+
+/// datatrove's GopherRepetitionFilter defaults: each measure at most its bound.
+pub const RULES: &[Rule] = &[
+    rule(0, Bound::AtMost(0.3), "dup_para_frac"),
+    rule(1, Bound::AtMost(0.2), "dup_para_char_frac"),
+    rule(2, Bound::AtMost(0.3), "dup_line_frac"),
+    rule(3, Bound::AtMost(0.2), "dup_line_char_frac"),
+    rule(4, Bound::AtMost(0.20), "top_2_gram"),
+    rule(5, Bound::AtMost(0.18), "top_3_gram"),
+    rule(6, Bound::AtMost(0.16), "top_4_gram"),
+    rule(7, Bound::AtMost(0.15), "duplicated_5_n_grams"),
+    rule(8, Bound::AtMost(0.14), "duplicated_6_n_grams"),
+    rule(9, Bound::AtMost(0.13), "duplicated_7_n_grams"),
+    rule(10, Bound::AtMost(0.12), "duplicated_8_n_grams"),
+    rule(11, Bound::AtMost(0.11), "duplicated_9_n_grams"),
+    rule(12, Bound::AtMost(0.10), "duplicated_10_n_grams"),
+];
+
+/// Takes Gopher's repetition measures of `text`: repeated paragraphs and lines (by count and
+/// by characters), the most frequent 2- to 4-gram, and the repeated 5- to 10-grams.
+pub fn measure(text: &str, judge: &mut Judge) -> Verdict {
+    let length = chars(text);
+    let paragraphs = split_runs(text.trim(), 2);
+    let (count, repeated) = duplicates(&paragraphs);
+    judge.set(0, share(count, paragraphs.len()))?;
+    judge.set(1, share(repeated, length))?;
+    let lines = split_runs(text, 1);
+    let (count, repeated) = duplicates(&lines);
+    judge.set(2, share(count, lines.len()))?;
+    judge.set(3, share(repeated, length))?;
+    let mut words = Vec::new();
+    split_words(text, &mut words);
+    for (i, n) in (2..=4).enumerate() {
+        judge.set(4 + i, share(top_n_gram_chars(&words, n), length))?;
+    }
+    for (i, n) in (5..=10).enumerate() {
+        judge.set(7 + i, share(repeated_n_gram_chars(&words, n), length))?;
+    }
+    Verdict::Continue(())
 }
-
-const TOP_N_GRAMS: [(usize, f64, &str); 3] = [
-    (2, 0.20, "top_2_gram"),
-    (3, 0.18, "top_3_gram"),
-    (4, 0.16, "top_4_gram"),
-];
-
-const DUP_N_GRAMS: [(usize, f64, &str); 6] = [
-    (5, 0.15, "duplicated_5_n_grams"),
-    (6, 0.14, "duplicated_6_n_grams"),
-    (7, 0.13, "duplicated_7_n_grams"),
-    (8, 0.12, "duplicated_8_n_grams"),
-    (9, 0.11, "duplicated_9_n_grams"),
-    (10, 0.10, "duplicated_10_n_grams"),
-];
 
 /// The first of Gopher's repetition rules `text` fails, or `None` when it passes them all.
 pub fn gopher_repetition(text: &str) -> Option<&'static str> {
-    let length = chars(text) as f64;
-    let paragraphs = split_runs(text.trim(), 2);
-    let (count, repeated) = duplicates(&paragraphs);
-    if count as f64 / paragraphs.len() as f64 > 0.3 {
-        return Some("dup_para_frac");
-    }
-    if repeated as f64 / length > 0.2 {
-        return Some("dup_para_char_frac");
-    }
-    let lines = split_runs(text, 1);
-    let (count, repeated) = duplicates(&lines);
-    if count as f64 / lines.len() as f64 > 0.3 {
-        return Some("dup_line_frac");
-    }
-    if repeated as f64 / length > 0.2 {
-        return Some("dup_line_char_frac");
-    }
-    let mut words = Vec::new();
-    split_words(text, &mut words);
-    for (n, limit, rule) in TOP_N_GRAMS {
-        if top_n_gram_chars(&words, n) as f64 / length > limit {
-            return Some(rule);
-        }
-    }
-    for (n, limit, rule) in DUP_N_GRAMS {
-        if repeated_n_gram_chars(&words, n) as f64 / length > limit {
-            return Some(rule);
-        }
-    }
-    None
+    measure(text, &mut Judge::judging(RULES, MEASURES.len())).break_value()
 }
 
 /// `text` split at runs of at least `min` newlines, as Python's `re.split(r"\n{min,}")`.
@@ -121,18 +125,20 @@ fn top_n_gram_chars(words: &[&str], n: usize) -> usize {
 }
 
 /// Characters of the `n`-grams (words joined without spaces) that repeat an earlier one,
-/// skipping past each repeat, as datatrove's `find_all_duplicate`.
+/// skipping past each repeat, as datatrove's `find_all_duplicate`. An n-gram is known by the
+/// 128-bit hash of its joined bytes, computed without joining them.
 fn repeated_n_gram_chars(words: &[&str], n: usize) -> usize {
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<u128> = HashSet::new();
     let (mut repeated, mut i) = (0, 0);
     while i + n <= words.len() {
-        let gram: String = words[i..i + n].concat();
-        if seen.contains(&gram) {
-            repeated += chars(&gram);
-            i += n;
-        } else {
-            seen.insert(gram);
+        let gram = &words[i..i + n];
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        gram.iter().for_each(|w| hasher.update(w.as_bytes()));
+        if seen.insert(hasher.digest128()) {
             i += 1;
+        } else {
+            repeated += gram.iter().map(|w| chars(w)).sum::<usize>();
+            i += n;
         }
     }
     repeated

@@ -13,6 +13,25 @@ pub fn split_words<'a>(text: &'a str, out: &mut Vec<&'a str>) {
     }
 }
 
+/// Appends spaCy's tokens of `text` to `out`: its words, and a token for each run of white
+/// space other than one space (the space that ends a word is no token of its own).
+pub fn split_tokens<'a>(text: &'a str, out: &mut Vec<&'a str>) {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let space = super::is_python_space(c);
+        let end = rest
+            .find(|c| super::is_python_space(c) != space)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        match (space, run) {
+            (true, " ") => {}
+            (true, run) => out.push(run.strip_prefix(' ').unwrap_or(run)),
+            (false, chunk) => split_chunk(chunk, out),
+        }
+        rest = tail;
+    }
+}
+
 /// The words of `text`.
 pub fn words(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
@@ -163,11 +182,12 @@ fn dots(s: &str) -> usize {
 /// Bytes of the suffix at the end of `s`, or 0: of the suffixes that match there, the one
 /// that starts first (as a regular expression search finds it).
 fn suffix_len(s: &str) -> usize {
-    let chars: Vec<(usize, char)> = s.char_indices().collect();
-    let Some(&(last_at, last)) = chars.last() else {
+    let mut from_end = s.char_indices().rev();
+    let Some((last_at, last)) = from_end.next() else {
         return 0;
     };
-    let before = |k: usize| chars.len().checked_sub(k + 1).map(|i| chars[i].1);
+    let b1 = from_end.next().map(|(_, c)| c);
+    let b2 = from_end.next().map(|(_, c)| c);
     let mut best = s.len();
     let mut take = |start: usize| best = best.min(start);
     // A run of periods (an ellipsis) at the end.
@@ -190,9 +210,9 @@ fn suffix_len(s: &str) -> usize {
     }
     match last {
         c if is_punct(c) || is_icon(c) || c == '—' || c == '–' => take(last_at),
-        '+' | '%' if before(1).is_some_and(|b| b.is_ascii_digit()) => take(last_at),
-        c if is_currency(c) && before(1).is_some_and(|b| b.is_ascii_digit()) => take(last_at),
-        '.' if period_ends(before(1), before(2)) => take(last_at),
+        '+' | '%' if b1.is_some_and(|b| b.is_ascii_digit()) => take(last_at),
+        c if is_currency(c) && b1.is_some_and(|b| b.is_ascii_digit()) => take(last_at),
+        '.' if period_ends(b1, b2) => take(last_at),
         _ => {}
     }
     s.len() - best
@@ -210,6 +230,11 @@ fn period_ends(b1: Option<char>, b2: Option<char>) -> bool {
 
 /// Splits `s` at its infixes (an infix at its very start is not split off).
 fn split_infixes<'a>(s: &'a str, out: &mut Vec<&'a str>) {
+    // Every infix is a character that is not a letter or digit.
+    if s.chars().all(char::is_alphanumeric) {
+        out.push(s);
+        return;
+    }
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let mut start = 0;
     let mut i = 0;
@@ -288,6 +313,9 @@ const UNITS: &[&str] = &[
 
 /// Words kept whole, or split as spaCy's English exceptions split them.
 fn exception(s: &str) -> Option<Vec<&str>> {
+    if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return plain_exception(s);
+    }
     if ABBREVIATIONS.contains(&s) || EMOTICONS.contains(&s) || is_initial(s) || is_elided(s) {
         return Some(vec![s]);
     }
@@ -299,6 +327,30 @@ fn exception(s: &str) -> Option<Vec<&str>> {
         "cannot" => 3,
         "gonna" | "wanna" => 3,
         "gotta" => 3,
+        _ => return None,
+    };
+    Some(vec![&s[..at], &s[at..]])
+}
+
+/// The exceptions among words of ASCII letters and digits only: `XD`, negations without an
+/// apostrophe (`dont`) and `cannot`, `gonna`, `wanna`, `gotta` — without the allocations of
+/// the general case.
+fn plain_exception(s: &str) -> Option<Vec<&str>> {
+    if s == "XD" || s == "xD" {
+        return Some(vec![s]);
+    }
+    let ends_nt = s.len() > 2 && s[s.len() - 2..].eq_ignore_ascii_case("nt");
+    if ends_nt {
+        return contraction(s);
+    }
+    let at = match s.len() {
+        5 if ["gonna", "wanna", "gotta"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w)) =>
+        {
+            3
+        }
+        6 if s.eq_ignore_ascii_case("cannot") => 3,
         _ => return None,
     };
     Some(vec![&s[..at], &s[at..]])
