@@ -1,7 +1,7 @@
 //! Runs a pipeline: each stage as its own query over the previous stage's materialised
 //! result, so that its time, CPU, memory, rows and bytes belong to it alone.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::datatypes::DataType;
@@ -14,7 +14,8 @@ use crate::estimate::Tallier;
 use crate::model::near_dedup::NearDedupReport;
 use crate::model::profile::{Redactions, StageReport, StepReport};
 use crate::model::tokens::TokenStats;
-use crate::stages::{Stage, StageError, StageInput, conditions};
+use crate::stages::conditions::{self, Tally};
+use crate::stages::{Stage, StageError, StageInput};
 use crate::storage::instrumented::{Mark, RequestCounter};
 use crate::tokens::TokenCounter;
 use crate::util::progress::Progress;
@@ -77,11 +78,9 @@ pub async fn run(
     let mut reports = Vec::with_capacity(stages.len());
     for stage in stages {
         progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
-        // Counted before the stage is measured: the counting is prepcost's work, not the stage's.
-        let conditions = conditions::count(session, stage.as_ref(), &current).await;
         let meter = Meter::start(session);
         let redacted_before = session.redactions.totals();
-        let (mut next, near_dedup) =
+        let (mut next, near_dedup, conditions) =
             run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
         let input_stats = current.stats();
         // Part of the stage: it may copy what the result keeps of its input's pages.
@@ -93,7 +92,10 @@ pub async fn run(
         let step = meter.finish(&next);
         let mut report = stage_report(stage.as_ref(), input_stats, next.stats(), &step);
         report.near_dedup = near_dedup;
-        report.conditions = conditions;
+        report.conditions = conditions.map_or_else(Vec::new, |tally| {
+            let tally = tally.lock().map(|t| t.reports(tokens.is_some()));
+            tally.unwrap_or_default()
+        });
         let redacted = session.redactions.totals();
         report.redacted =
             Redactions::from_counts(std::array::from_fn(|i| redacted[i] - redacted_before[i]));
@@ -117,13 +119,20 @@ pub async fn run(
     Ok((current, reports))
 }
 
+/// What a stage gives: its result, what its near-dedup found, and what its conditions removed.
+type StageResult = (
+    Intermediate,
+    Option<Box<NearDedupReport>>,
+    Option<Arc<Mutex<Tally>>>,
+);
+
 async fn run_stage(
     session: &Session,
     stage: &dyn Stage,
     input: &Intermediate,
     text_column: &str,
     progress: &Progress,
-) -> Result<(Intermediate, Option<Box<NearDedupReport>>)> {
+) -> Result<StageResult> {
     let fail = |message: String| Error::Stage {
         stage: stage.name().to_string(),
         origin: stage.origin(),
@@ -151,7 +160,10 @@ async fn run_stage(
         Err(StageError::Engine(e)) => return Err(engine_error(e)),
         Err(StageError::Refused(message)) => return Err(fail(message)),
     };
-    let frame = planned.frame;
+    let (frame, tally) = match stage.sql() {
+        Some(_) => conditions::annotate(planned.frame).map_err(engine_error)?,
+        None => (planned.frame, None),
+    };
 
     let schema = frame.schema().as_arrow().clone();
     match schema.field_with_name(text_column).map(|f| f.data_type()) {
@@ -173,7 +185,10 @@ async fn run_stage(
         )));
     }
 
-    let stream = frame.execute_stream().await.map_err(engine_error)?;
+    let mut stream = frame.execute_stream().await.map_err(engine_error)?;
+    if let Some(tally) = &tally {
+        stream = conditions::kept_rows(stream, Arc::clone(tally)).map_err(engine_error)?;
+    }
     let collector = session
         .collector(stream.schema(), text_column, stage.name())
         .sharing(input);
@@ -182,7 +197,7 @@ async fn run_stage(
         .ctx
         .deregister_table(INPUT_TABLE)
         .map_err(engine_error)?;
-    Ok((result, planned.near_dedup))
+    Ok((result, planned.near_dedup, tally))
 }
 
 /// A stage's figures: what went in and out, and the rates and drops they give.

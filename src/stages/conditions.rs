@@ -3,125 +3,143 @@
 //! query applies them (its innermost `WHERE` first, each one's `AND`ed terms as written).
 //!
 //! The stage's plan is rewritten into one that keeps every row and carries, instead of each
-//! filter, the number of the first condition the row failed; grouping on it gives the counts
-//! in one pass over the input. Only a chain of projections and filters over `input` is
-//! rewritten: a stage that aggregates, joins or sorts has no per-condition figures.
+//! filter, the number of the first condition the row failed (later conditions and the
+//! projections above a filter are evaluated only on the rows still kept, as `CASE` evaluates
+//! its branches). The stage runs that plan: a [`Tally`] counts each batch's failures and
+//! passes its kept rows on, so counting costs no second pass. Only a chain of projections and
+//! filters over `input` is rewritten: a stage that aggregates, joins or sorts has no
+//! per-condition figures.
 
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use datafusion::common::{Column, DFSchema};
 use datafusion::error::Result as DfResult;
-use datafusion::functions_aggregate::expr_fn::{count as count_rows, sum};
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, col, lit, when};
+use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::DataFrame;
+use futures::StreamExt;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type};
-
-use super::stage::Stage;
-use crate::engine::{INPUT_TABLE, Intermediate, ROW_TOKENS, Session};
+use crate::engine::{INPUT_TABLE, ROW_TOKENS};
 use crate::model::profile::ConditionReport;
 
 /// The column holding the number of the first failed condition (0: none), while counting.
 const FAILED: &str = "__prepcost_failed";
 
-/// A stage's conditions, and the plan that counts the rows failing each first.
+/// A stage's conditions, and its plan rewritten to carry each row's first failed one.
 pub struct Counting {
     /// Each condition's SQL, in the order they apply.
     pub conditions: Vec<String>,
-    /// Rows `(condition number, rows, tokens)` — tokens when the input counts them.
+    /// Every input row, with the stage's columns and [`FAILED`].
     pub plan: LogicalPlan,
-    pub counts_tokens: bool,
 }
 
-/// What each condition of `stage` (a SQL stage of two conditions or more) removes from
-/// `input`; empty for other stages, and when counting fails (the stage itself will say why).
-pub async fn count(
-    session: &Session,
-    stage: &dyn Stage,
-    input: &Intermediate,
-) -> Vec<ConditionReport> {
-    match try_count(session, stage, input).await {
-        Ok(conditions) => conditions,
-        Err(e) => {
-            tracing::debug!("counting the conditions of stage {}: {e}", stage.name());
-            Vec::new()
-        }
-    }
+/// `frame` (a SQL stage's) rewritten to count its conditions as it runs, with the tally that
+/// will count them; `frame` itself when it is not a chain of two conditions or more.
+pub fn annotate(frame: DataFrame) -> DfResult<(DataFrame, Option<Arc<Mutex<Tally>>>)> {
+    let Some(counting) = counting(frame.logical_plan()) else {
+        return Ok((frame, None));
+    };
+    let (state, _) = frame.into_parts();
+    let tally = Tally::new(counting.conditions);
+    Ok((
+        DataFrame::new(state, counting.plan),
+        Some(Arc::new(Mutex::new(tally))),
+    ))
 }
 
-async fn try_count(
-    session: &Session,
-    stage: &dyn Stage,
-    input: &Intermediate,
-) -> DfResult<Vec<ConditionReport>> {
-    let Some(sql) = stage.sql() else {
-        return Ok(Vec::new());
-    };
-    session.register_input(input).await?;
-    let plan = session.ctx.sql(sql).await?.logical_plan().clone();
-    let Some(counting) = counting(&plan) else {
-        return Ok(Vec::new());
-    };
-    let batches = session
-        .ctx
-        .execute_logical_plan(counting.plan.clone())
-        .await?
-        .collect()
-        .await?;
-    session.ctx.deregister_table(INPUT_TABLE)?;
-    counting.reports(&batches)
+/// The kept rows of an annotated stage's `stream`, without [`FAILED`]; its failures go to
+/// `tally`.
+pub fn kept_rows(
+    stream: SendableRecordBatchStream,
+    tally: Arc<Mutex<Tally>>,
+) -> DfResult<SendableRecordBatchStream> {
+    let schema = stream.schema();
+    let failed = schema.index_of(FAILED)?;
+    let kept: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| i != failed)
+        .collect();
+    let out_schema: SchemaRef = Arc::new(schema.project(&kept)?);
+    let rows = stream.map(move |batch| {
+        let batch = batch?;
+        let mut tally = tally.lock().map_err(|_| {
+            datafusion::error::DataFusionError::Internal("condition tally poisoned".into())
+        })?;
+        tally.split(&batch, failed, &kept)
+    });
+    Ok(Box::pin(RecordBatchStreamAdapter::new(out_schema, rows)))
 }
 
-/// Adds the counts of one result batch: condition number, rows, and tokens when counted.
-fn add_counts(batch: &RecordBatch, reports: &mut [ConditionReport]) -> DfResult<()> {
-    let columns = batch
-        .columns()
-        .iter()
-        .map(|c| cast(c, &DataType::Int64))
-        .collect::<Result<Vec<_>, _>>()?;
-    let values = |i: usize| {
-        columns
-            .get(i)
-            .and_then(|c| c.as_primitive_opt::<Int64Type>())
-    };
-    let (Some(number), Some(rows)) = (values(0), values(1)) else {
-        return Ok(());
-    };
-    for i in 0..batch.num_rows() {
-        let n = number.value(i);
-        let Some(report) = usize::try_from(n - 1).ok().and_then(|k| reports.get_mut(k)) else {
-            continue;
-        };
-        report.rows_removed += rows.value(i) as u64;
-        if let Some(tokens) = values(2) {
-            let t = if tokens.is_null(i) {
-                0
-            } else {
-                tokens.value(i)
-            };
-            *report.tokens_removed.get_or_insert(0) += t as u64;
-        }
-    }
-    Ok(())
+/// What each condition removed so far.
+pub struct Tally {
+    reports: Vec<ConditionReport>,
 }
 
-impl Counting {
-    /// Each condition's figures from the counting plan's result `batches`.
-    fn reports(self, batches: &[RecordBatch]) -> DfResult<Vec<ConditionReport>> {
-        let tokens = self.counts_tokens.then_some(0);
-        let mut reports: Vec<ConditionReport> = self
-            .conditions
+impl Tally {
+    fn new(conditions: Vec<String>) -> Self {
+        let reports = conditions
             .into_iter()
             .map(|name| ConditionReport {
                 name,
                 rows_removed: 0,
-                tokens_removed: tokens,
+                tokens_removed: None,
             })
             .collect();
-        for batch in batches {
-            add_counts(batch, &mut reports)?;
+        Tally { reports }
+    }
+
+    /// Counts the failed rows of `batch` against their conditions (with their tokens, when
+    /// the batch carries them); returns its kept rows, columns `kept`.
+    fn split(
+        &mut self,
+        batch: &RecordBatch,
+        failed: usize,
+        kept: &[usize],
+    ) -> DfResult<RecordBatch> {
+        let numbers = cast(batch.column(failed), &DataType::Int64)?;
+        let numbers = numbers.as_primitive::<Int64Type>();
+        let tokens = match batch.schema().index_of(ROW_TOKENS) {
+            Ok(i) => Some(cast(batch.column(i), &DataType::Int64)?),
+            Err(_) => None,
+        };
+        let tokens = tokens.as_ref().map(|t| t.as_primitive::<Int64Type>());
+        for i in 0..batch.num_rows() {
+            let n = if numbers.is_null(i) {
+                0
+            } else {
+                numbers.value(i)
+            };
+            let Some(report) = usize::try_from(n - 1)
+                .ok()
+                .and_then(|k| self.reports.get_mut(k))
+            else {
+                continue;
+            };
+            report.rows_removed += 1;
+            if let Some(tokens) = tokens {
+                let t = if tokens.is_null(i) {
+                    0
+                } else {
+                    tokens.value(i)
+                };
+                *report.tokens_removed.get_or_insert(0) += t as u64;
+            }
         }
-        Ok(reports)
+        let keep: BooleanArray = numbers.iter().map(|n| Some(n.unwrap_or(0) == 0)).collect();
+        Ok(filter_record_batch(&batch.project(kept)?, &keep)?)
+    }
+
+    /// Each condition's figures; `tokens_removed` when `counts_tokens`.
+    pub fn reports(&self, counts_tokens: bool) -> Vec<ConditionReport> {
+        let mut reports = self.reports.clone();
+        for r in &mut reports {
+            r.tokens_removed = counts_tokens.then(|| r.tokens_removed.unwrap_or(0));
+        }
+        reports
     }
 }
 
@@ -147,16 +165,8 @@ pub fn counting(plan: &LogicalPlan) -> Option<Counting> {
     if conditions.len() < 2 {
         return None;
     }
-    let counts_tokens = bottom
-        .schema()
-        .index_of_column_by_name(None, ROW_TOKENS)
-        .is_some();
     let plan = rewrite(bottom, &nodes).ok()?;
-    Some(Counting {
-        conditions,
-        plan,
-        counts_tokens,
-    })
+    Some(Counting { conditions, plan })
 }
 
 /// The projections, filters and aliases from `plan` down, top first.
@@ -181,7 +191,7 @@ fn input_of(node: &LogicalPlan) -> Option<&LogicalPlan> {
 }
 
 /// `nodes` (top first) rebuilt over `scan` bottom up, each filter turned into the update of
-/// [`FAILED`], then grouped on it.
+/// [`FAILED`] and each computed column of a projection evaluated only on rows still kept.
 fn rewrite(scan: &LogicalPlan, nodes: &[&LogicalPlan]) -> DfResult<LogicalPlan> {
     let start = columns(scan.schema()).collect::<Vec<_>>();
     let mut builder = LogicalPlanBuilder::from(scan.clone())
@@ -200,22 +210,34 @@ fn rewrite(scan: &LogicalPlan, nodes: &[&LogicalPlan]) -> DfResult<LogicalPlan> 
                 builder.project(kept.into_iter().chain([failed]))?
             }
             LogicalPlan::Projection(p) => {
-                builder.project(p.expr.iter().cloned().chain([col(FAILED)]))?
+                let guarded = p
+                    .expr
+                    .iter()
+                    .zip(p.schema.fields())
+                    .map(|(e, field)| only_if_kept(e, field.name()))
+                    .collect::<DfResult<Vec<_>>>()?;
+                builder.project(guarded.into_iter().chain([col(FAILED)]))?
             }
             LogicalPlan::SubqueryAlias(a) => builder.alias(a.alias.clone())?,
             _ => return builder.build(),
         };
     }
-    let tokens = builder
-        .schema()
-        .columns()
-        .iter()
-        .any(|c| c.name == ROW_TOKENS);
-    let mut measures = vec![count_rows(lit(1)).alias("rows")];
-    if tokens {
-        measures.push(sum(col(ROW_TOKENS)).alias("tokens"));
+    builder.build()
+}
+
+/// A projection's expression, evaluated only on the rows no condition has failed (NULL on
+/// the others, which the stage drops): a column stays as it is.
+fn only_if_kept(e: &Expr, name: &str) -> DfResult<Expr> {
+    let inner = match e {
+        Expr::Alias(a) => a.expr.as_ref(),
+        e => e,
+    };
+    if matches!(inner, Expr::Column(_)) {
+        return Ok(e.clone());
     }
-    builder.aggregate([col(FAILED)], measures)?.build()
+    Ok(when(col(FAILED).eq(lit(0i64)), inner.clone())
+        .end()?
+        .alias(name))
 }
 
 /// Every column of `schema` but [`FAILED`], as expressions.
@@ -250,19 +272,18 @@ mod tests {
         ])
         .unwrap();
         ctx.register_batch("input", batch).unwrap();
-        let plan = ctx.sql(sql).await.unwrap().logical_plan().clone();
-        let counting = counting(&plan)?;
-        let batches = ctx
-            .execute_logical_plan(counting.plan.clone())
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
+        let frame = ctx.sql(sql).await.unwrap();
+        let (frame, tally) = annotate(frame).unwrap();
+        let tally = tally?;
+        let stream = kept_rows(frame.execute_stream().await.unwrap(), Arc::clone(&tally)).unwrap();
+        let kept: Vec<RecordBatch> = stream.map(|b| b.unwrap()).collect().await;
+        // The kept rows are the stage's own.
+        let expected = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let rows = |b: &[RecordBatch]| b.iter().map(|b| b.num_rows()).sum::<usize>();
+        assert_eq!(rows(&kept), rows(&expected));
+        let reports = tally.lock().unwrap().reports(false);
         Some(
-            counting
-                .reports(&batches)
-                .unwrap()
+            reports
                 .into_iter()
                 .map(|r| (r.name, r.rows_removed))
                 .collect(),

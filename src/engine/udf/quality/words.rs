@@ -222,6 +222,7 @@ fn suffix_len(s: &str) -> usize {
 fn period_ends(b1: Option<char>, b2: Option<char>) -> bool {
     match b1 {
         Some('F' | 'f' | 'C' | 'c' | 'K' | 'k') if b2 == Some('°') => true,
+        Some('%' | '²' | '-' | '+') => true,
         Some(c) if c.is_ascii_digit() || c.is_lowercase() || is_punct(c) || c == '.' => true,
         Some(c) if c.is_uppercase() => b2.is_some_and(char::is_uppercase),
         _ => false,
@@ -469,6 +470,7 @@ mod tests {
             ("Mr. Smith cannot", &["Mr.", "Smith", "can", "not"]),
             ("a,b wait...what", &["a", ",", "b", "wait", "...", "what"]),
             ("give 'em nothin' :-)", &["give", "'em", "nothin'", ":-)"]),
+            ("up by 80%. Then", &["up", "by", "80", "%", ".", "Then"]),
         ];
         for (text, expected) in cases {
             assert_eq!(words(text), *expected, "{text}");
