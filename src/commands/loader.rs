@@ -163,6 +163,7 @@ fn source(
             (None, _) => "none".to_string(),
         },
         projected_compressed_bytes: plan.compressed_bytes(),
+        skipped_lines: plan.skipped_lines(),
     }
 }
 
@@ -228,7 +229,7 @@ async fn open(config: &LoaderConfig, location: &Location, tokenizer: bool) -> Re
 
 /// Plans reading JSONL or CSV files, each file a unit of work.
 async fn open_text(config: &LoaderConfig, files: &TextFiles, tokenizer: bool) -> Result<Opened> {
-    let plan = Plan::for_text(files, config.columns.as_deref()).await?;
+    let plan = Plan::for_text(files, config.columns.as_deref(), config.on_error).await?;
     let has_text = plan.schema().index_of(&config.text_column).is_ok();
     let text_column = text_column(config, tokenizer, has_text)?;
     let plan = plan.tokenizing(text_column, &files.location.display)?;

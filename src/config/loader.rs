@@ -6,7 +6,7 @@ use super::source;
 use crate::error::{Error, Result};
 use crate::loader::{Limit, Settings, Shuffle, Target};
 use crate::model::pricing::Pricing;
-use crate::source::DEFAULT_TEXT_COLUMN;
+use crate::source::{DEFAULT_TEXT_COLUMN, OnError};
 use crate::storage::StorageOptions;
 use crate::tokenizer::TokenizerSpec;
 use crate::util::resources;
@@ -33,6 +33,8 @@ pub struct LoaderRequest {
     pub gpu_flops: Option<f64>,
     pub prices: PriceFlags,
     pub storage_options: Vec<(String, String)>,
+    /// What to do with a JSONL line that cannot be read.
+    pub on_error: OnError,
 }
 
 /// A fully resolved `loader` run.
@@ -53,6 +55,7 @@ pub struct LoaderConfig {
     pub target: Option<Target>,
     pub pricing: Pricing,
     pub storage_options: StorageOptions,
+    pub on_error: OnError,
 }
 
 impl LoaderConfig {
@@ -118,6 +121,7 @@ impl LoaderConfig {
             target,
             pricing: pricing(request.prices)?,
             storage_options: StorageOptions::new(request.storage_options),
+            on_error: request.on_error,
         })
     }
 }

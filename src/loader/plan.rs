@@ -12,7 +12,7 @@ use object_store::path::Path as ObjectPath;
 use crate::error::{Error, Result, clean};
 use crate::source::textfiles::{Compression, TextFormat};
 use crate::source::textscan::{self, TextFiles};
-use crate::source::{DataFile, Dataset};
+use crate::source::{DataFile, Dataset, OnError};
 use crate::tokenizer;
 
 /// The column of per-row token counts the workers add to each batch they decode.
@@ -28,6 +28,10 @@ pub struct Plan {
     pub(super) schema: SchemaRef,
     /// The column the tokenizer reads, when there is one.
     pub(super) text_index: Option<usize>,
+    /// What to do with a JSONL line that cannot be read.
+    pub(super) on_error: OnError,
+    /// Lines left out of each text file, as its last decoding found them.
+    pub(super) skipped_lines: std::sync::Mutex<Vec<u64>>,
 }
 
 #[derive(Debug)]
@@ -109,6 +113,8 @@ impl Plan {
             row_groups,
             schema: Arc::new(schema),
             text_index,
+            on_error: OnError::Fail,
+            skipped_lines: Default::default(),
         })
     }
 
@@ -149,7 +155,11 @@ impl Plan {
 
     /// Plans reading `columns` (all when `None`; top-level names) of the JSONL or CSV
     /// `files`, each file one unit of work; nothing is tokenized until [`Plan::tokenizing`].
-    pub async fn for_text(files: &TextFiles, columns: Option<&[String]>) -> Result<Plan> {
+    pub async fn for_text(
+        files: &TextFiles,
+        columns: Option<&[String]>,
+        on_error: OnError,
+    ) -> Result<Plan> {
         let dataset = &files.location.display;
         let first = files.files.first().ok_or_else(|| Error::NoDataFiles {
             path: dataset.clone(),
@@ -192,9 +202,11 @@ impl Plan {
             row_groups: (0..files.len())
                 .map(|file| RowGroup { file, index: 0 })
                 .collect(),
+            skipped_lines: std::sync::Mutex::new(vec![0; files.len()]),
             files,
             schema,
             text_index: None,
+            on_error,
         })
     }
 
@@ -204,6 +216,20 @@ impl Plan {
             .map(|name| text_index(&self.schema, name, dataset))
             .transpose()?;
         Ok(Plan { text_index, ..self })
+    }
+
+    /// Records the lines decoding the `file`th file left out (the same each time it is read).
+    pub(super) fn record_skipped(&self, file: usize, lines: u64) {
+        if let Ok(mut skipped) = self.skipped_lines.lock()
+            && let Some(slot) = skipped.get_mut(file)
+        {
+            *slot = lines;
+        }
+    }
+
+    /// JSONL lines left out of the files read so far (each file counted once).
+    pub fn skipped_lines(&self) -> u64 {
+        self.skipped_lines.lock().map_or(0, |s| s.iter().sum())
     }
 
     /// The error of row group `row_group` of the `file`th file: `message` naming both.

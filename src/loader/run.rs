@@ -28,7 +28,6 @@ use super::assemble::Assembler;
 use super::plan::{FileKind, Plan, RowGroup};
 use super::{Limit, Settings};
 use crate::error::{Error, Result, panic_message};
-use crate::source::OnError;
 use crate::source::textscan;
 use crate::tokenizer::Tokenizer;
 use crate::util::resources;
@@ -429,10 +428,13 @@ impl Worker {
             bytes,
             *compression,
             (*format, Arc::clone(schema)),
-            OnError::Fail,
+            self.plan.on_error,
         );
         let batches = match read {
-            Ok(read) => read.batches,
+            Ok(read) => {
+                self.plan.record_skipped(file, read.skipped_lines);
+                read.batches
+            }
             Err(message) => {
                 let _ = self.out.blocking_send(Err(fail(message)));
                 return false;
@@ -571,6 +573,7 @@ mod tests {
     use super::*;
     use crate::loader::Shuffle;
     use crate::loader::testing::{numbers, settings};
+    use crate::source::OnError;
 
     #[test]
     fn the_row_group_order_is_shuffled_per_epoch_and_seeded() {
@@ -579,6 +582,8 @@ mod tests {
             row_groups: (0..20).map(|index| RowGroup { file: 0, index }).collect(),
             schema: Arc::new(Schema::empty()),
             text_index: None,
+            on_error: OnError::Fail,
+            skipped_lines: Default::default(),
         };
         let mut shuffled = settings(Some(Shuffle {
             seed: 1,

@@ -52,6 +52,8 @@ pub struct LoaderSource {
     pub tokenizer: String,
     /// Compressed bytes of the column chunks read in one epoch.
     pub projected_compressed_bytes: u64,
+    /// JSONL lines left out with `--on-error skip` (each file counted once).
+    pub skipped_lines: u64,
 }
 
 /// How the loader read.

@@ -83,6 +83,12 @@ fn a_bad_jsonl_line_is_named_or_skipped_and_counted() {
         report["source"]["rows"], 3,
         "a number in a text field is read as text"
     );
+    // The loader too: the bad line named, or left out and counted once over two epochs.
+    let failed = prepcost(&["loader", path, "--tokenizer", "none", "--quiet"]);
+    assert_error(&failed, &["bad.jsonl", "line 3"]);
+    let skipped = loader_json(path, &["--on-error", "skip", "--epochs", "2"]);
+    assert_eq!(skipped["source"]["skipped_lines"], 1);
+    assert_eq!(skipped["source"]["rows"], 3);
 }
 
 #[test]

@@ -25,11 +25,17 @@ pub fn render(report: &LoaderReport) -> String {
         }
         _ => "in order".to_string(),
     };
-    let limit = match (settings.limit_rows, settings.limit_seconds) {
+    let mut limit = match (settings.limit_rows, settings.limit_seconds) {
         (Some(rows), _) => format!(" · limit {} rows", count(rows)),
         (_, Some(s)) => format!(" · limit {s} s"),
         _ => String::new(),
     };
+    if source.skipped_lines > 0 {
+        limit.push_str(&format!(
+            " · {} bad lines skipped",
+            count(source.skipped_lines)
+        ));
+    }
     out.push_str(&format!(
         "{} files · {} rows · {} row groups · {} of column chunks per epoch · batches of {} rows · prefetch {} per worker · {shuffle} · {} epoch(s){limit}\n\n",
         count(source.files),
