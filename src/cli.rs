@@ -7,10 +7,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::source::SampleBy;
 
+use crate::budget::{Budget, non_negative, parse_fraction};
 use crate::config::{EstimateRequest, InspectRequest, LoaderRequest, PriceFlags, ProfileRequest};
 use crate::render::Format;
 use crate::source::OnError;
 use crate::storage::options::parse_pair;
+use crate::util::progress::ProgressMode;
 use crate::util::units::parse_size;
 
 /// prepcost: what preparing a training dataset costs — time, CPU, memory, storage and money
@@ -37,6 +39,48 @@ pub enum Command {
     /// per stage, core-hours and dollars on a fleet, for the dataset or one of another size,
     /// and what training on the removed tokens would have cost.
     Estimate(EstimateArgs),
+    /// Show the runs kept in a --history directory or prefix: trends and each run's change
+    /// from the one before.
+    History(HistoryArgs),
+    /// Compare two JSON reports of the same command and flag the figures that changed by
+    /// more than a tolerance (exit code 1 when any did).
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The history: a directory or object-store prefix runs were appended to with --history.
+    #[arg(value_name = "URI")]
+    pub uri: String,
+
+    /// Only the runs on this dataset (as the runs named it).
+    #[arg(long, value_name = "DATASET")]
+    pub dataset: Option<String>,
+
+    /// A setting of the history's object store (as for profile). Repeatable.
+    #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    pub storage_options: Vec<(String, String)>,
+
+    #[command(flatten)]
+    pub reporting: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (JSON, from --format json or --report).
+    #[arg(value_name = "A.json")]
+    pub a: PathBuf,
+
+    /// The later report.
+    #[arg(value_name = "B.json")]
+    pub b: PathBuf,
+
+    /// Largest relative change not flagged: 10% or 0.1 [default: 10%].
+    #[arg(long, value_name = "PERCENT")]
+    pub tolerance: Option<String>,
+
+    #[command(flatten)]
+    pub reporting: ReportArgs,
 }
 
 /// What to do with a file that cannot be read.
@@ -86,6 +130,9 @@ pub struct InspectArgs {
 
     #[command(flatten)]
     pub reporting: ReportArgs,
+
+    #[command(flatten)]
+    pub budget: BudgetArgs,
 }
 
 impl From<InspectArgs> for InspectRequest {
@@ -105,6 +152,7 @@ impl From<InspectArgs> for InspectRequest {
             },
             prices: args.store.prices(None),
             storage_options: args.store.storage_options,
+            budget: args.budget.into(),
         }
     }
 }
@@ -191,6 +239,9 @@ pub struct LoaderArgs {
 
     #[command(flatten)]
     pub reporting: ReportArgs,
+
+    #[command(flatten)]
+    pub budget: BudgetArgs,
 }
 
 impl From<LoaderArgs> for LoaderRequest {
@@ -216,6 +267,7 @@ impl From<LoaderArgs> for LoaderRequest {
             prices: args.store.prices(None),
             storage_options: args.store.storage_options,
             on_error: args.on_error.into(),
+            budget: args.budget.into(),
         }
     }
 }
@@ -283,6 +335,9 @@ pub struct EstimateArgs {
 
     #[command(flatten)]
     pub reporting: ReportArgs,
+
+    #[command(flatten)]
+    pub budget: BudgetArgs,
 }
 
 impl From<EstimateArgs> for EstimateRequest {
@@ -302,6 +357,7 @@ impl From<EstimateArgs> for EstimateRequest {
             gpu_flops: args.gpu_flops,
             mfu: args.mfu,
             gpu_hour_usd: args.gpu_hour_usd,
+            budget: args.budget.into(),
         }
     }
 }
@@ -311,6 +367,8 @@ impl From<EstimateArgs> for EstimateRequest {
 pub enum FormatArg {
     Table,
     Json,
+    Markdown,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -328,6 +386,9 @@ pub struct ProfileArgs {
 
     #[command(flatten)]
     pub reporting: ReportArgs,
+
+    #[command(flatten)]
+    pub budget: BudgetArgs,
 
     /// Write the final result as zstd Parquet to this directory (replaced atomically).
     #[arg(long, value_name = "DIR")]
@@ -449,16 +510,95 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: FormatArg,
 
-    /// Also write the report as JSON to FILE.
+    /// Also write the report to FILE, in the format its name asks for: .html (a page with
+    /// charts), .md (Markdown), .txt (tables), anything else JSON. Repeatable.
     #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+    pub report: Vec<PathBuf>,
 
-    /// No progress lines on stderr.
+    /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Progress on stderr: bars with rate and ETA on a terminal (auto), one line per step
+    /// for logs (plain), or none (off).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
+
+    /// Also write the run's figures as Prometheus metrics to FILE (text exposition format,
+    /// written atomically, for node_exporter's textfile collector); also when the run fails.
+    #[arg(long, value_name = "FILE")]
+    pub prometheus: Option<PathBuf>,
+
+    /// Append the run's figures to the history at URI (a directory or object-store prefix;
+    /// one new Parquet file per run). --max-growth compares against its previous run.
+    #[arg(long, value_name = "URI")]
+    pub history: Option<String>,
+
+    /// Hold this lock file while running: a second run with the same lock exits with code 1
+    /// and names the holder.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProgressArg {
+    Auto,
+    Plain,
+    Off,
+}
+
+impl From<ProgressArg> for ProgressMode {
+    fn from(arg: ProgressArg) -> Self {
+        match arg {
+            ProgressArg::Auto => ProgressMode::Auto,
+            ProgressArg::Plain => ProgressMode::Plain,
+            ProgressArg::Off => ProgressMode::Off,
+        }
+    }
 }
 
 impl Command {
+    /// `profile`, `inspect`, `loader` or `estimate`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Profile(_) => "profile",
+            Command::Inspect(_) => "inspect",
+            Command::Loader(_) => "loader",
+            Command::Estimate(_) => "estimate",
+            Command::History(_) => "history",
+            Command::Diff(_) => "diff",
+        }
+    }
+
+    /// The dataset as given on the command line (for a profile without one, its pipeline
+    /// file; for estimate, the report it reads).
+    pub fn dataset(&self) -> String {
+        match self {
+            Command::Profile(args) => match (&args.source, &args.pipeline) {
+                (Some(source), _) => source.clone(),
+                (None, Some(pipeline)) => pipeline.display().to_string(),
+                (None, None) => String::new(),
+            },
+            Command::Inspect(args) => args.source.clone(),
+            Command::Loader(args) => args.source.clone(),
+            Command::Estimate(args) => args.profile_report.display().to_string(),
+            Command::History(args) => args.uri.clone(),
+            Command::Diff(args) => args.b.display().to_string(),
+        }
+    }
+
+    /// The `--storage-option` pairs given, for the history's store.
+    pub fn storage_options(&self) -> Vec<(String, String)> {
+        match self {
+            Command::Profile(args) => args.store.storage_options.clone(),
+            Command::Inspect(args) => args.store.storage_options.clone(),
+            Command::Loader(args) => args.store.storage_options.clone(),
+            Command::History(args) => args.storage_options.clone(),
+            Command::Estimate(_) | Command::Diff(_) => Vec::new(),
+        }
+    }
+
     /// How the command's report is given.
     pub fn reporting(&self) -> &ReportArgs {
         match self {
@@ -466,6 +606,8 @@ impl Command {
             Command::Inspect(args) => &args.reporting,
             Command::Loader(args) => &args.reporting,
             Command::Estimate(args) => &args.reporting,
+            Command::History(args) => &args.reporting,
+            Command::Diff(args) => &args.reporting,
         }
     }
 }
@@ -475,6 +617,8 @@ impl From<FormatArg> for Format {
         match format {
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
         }
     }
 }
@@ -498,11 +642,80 @@ impl From<ProfileArgs> for ProfileRequest {
                 SampleByArg::Minhash => SampleBy::MinHash,
             }),
             seed: args.seed,
-            on_error: match args.on_error {
-                OnErrorArg::Fail => OnError::Fail,
-                OnErrorArg::Skip => OnError::Skip,
-            },
+            on_error: args.on_error.into(),
+            budget: args.budget.into(),
         }
+    }
+}
+
+/// Limits the run is held to; a breach writes every report and exits with code 1.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Budgets (a breach exits with code 1, reports written)")]
+pub struct BudgetArgs {
+    /// Most the run may cost in USD (compute, requests and egress); with --sample, the
+    /// projected full run; for estimate, the plan.
+    #[arg(long, value_name = "USD", value_parser = parse_limit)]
+    pub max_cost_usd: Option<f64>,
+
+    /// Most wall time the run may take: seconds, or 90s, 30m, 2h.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub max_seconds: Option<f64>,
+
+    /// Largest share of the source's rows the pipeline may drop: 0.3 or 30%.
+    #[arg(long, value_name = "FRACTION", value_parser = parse_rate)]
+    pub max_drop_rate: Option<f64>,
+
+    /// Fewest tokens per second the loader must deliver.
+    #[arg(long, value_name = "TOKENS/S", value_parser = parse_limit)]
+    pub min_loader_tokens_per_s: Option<f64>,
+
+    /// Most the source's rows, its bytes or the run's cost may grow over the previous run
+    /// of the dataset in --history: 20% or 0.2.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_fraction)]
+    pub max_growth: Option<f64>,
+}
+
+impl From<BudgetArgs> for Budget {
+    fn from(args: BudgetArgs) -> Self {
+        Budget {
+            max_cost_usd: args.max_cost_usd,
+            max_seconds: args.max_seconds,
+            max_drop_rate: args.max_drop_rate,
+            min_loader_tokens_per_s: args.min_loader_tokens_per_s,
+            max_growth: args.max_growth,
+            stages: Default::default(),
+        }
+    }
+}
+
+fn parse_limit(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number"))?;
+    non_negative(value)
+}
+
+/// Seconds, or a number with `s`, `m` or `h`.
+fn parse_duration(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (number, unit) = match trimmed.char_indices().last() {
+        Some((i, 's')) => (&trimmed[..i], 1.0),
+        Some((i, 'm')) => (&trimmed[..i], 60.0),
+        Some((i, 'h')) => (&trimmed[..i], 3600.0),
+        _ => (trimmed, 1.0),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration such as 90, 90s, 30m or 2h"))?;
+    non_negative(value * unit)
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match parse_fraction(text)? {
+        rate if rate > 1.0 => Err(format!("'{text}' is above 1 (100%): a drop rate is 0–1")),
+        rate => Ok(rate),
     }
 }
 

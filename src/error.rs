@@ -86,9 +86,9 @@ pub enum Error {
     #[error("{context}: {message}")]
     Engine { context: String, message: String },
 
-    /// The run was interrupted (Ctrl-C); temporary files were removed.
-    #[error("interrupted")]
-    Interrupted,
+    /// `--lock`'s file is held by another run of the job.
+    #[error("lock {path} is held by {holder}: another run of this job is going on")]
+    LockHeld { path: String, holder: String },
 }
 
 /// The crate's result type.

@@ -6,14 +6,14 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use clap::Parser;
-use prepcost::Error;
 use prepcost::cli::Cli;
 use prepcost::util::redact::{RedactingStderr, redact};
+use prepcost::{Error, Exit};
 
-/// Exit codes: 0 success, 1 a budget or threshold was exceeded, 2 an error, 130 interrupted.
+/// Exit codes: 0 success, 1 a budget or threshold was exceeded (or the job's lock is held),
+/// 2 an error, 130 / 143 interrupted by SIGINT / SIGTERM.
 const EXIT_THRESHOLD: u8 = 1;
 const EXIT_ERROR: u8 = 2;
-const EXIT_INTERRUPTED: u8 = 130;
 
 /// The message of the last panic, kept by the panic hook instead of printed.
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
@@ -105,15 +105,24 @@ fn finish(result: prepcost::Result<prepcost::Outcome>) -> ExitCode {
     match result {
         Ok(outcome) => {
             print!("{}", outcome.stdout);
-            if outcome.within_thresholds {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_THRESHOLD)
+            for breach in &outcome.breaches {
+                eprintln!("prepcost: budget exceeded: {breach}");
+            }
+            match outcome.exit {
+                Exit::Success => ExitCode::SUCCESS,
+                Exit::Breached => ExitCode::from(EXIT_THRESHOLD),
+                Exit::Interrupted(signal) => {
+                    eprintln!(
+                        "prepcost: interrupted by {}; temporary files were removed, nothing was committed",
+                        signal.name()
+                    );
+                    ExitCode::from(signal.exit_code())
+                }
             }
         }
-        Err(Error::Interrupted) => {
-            eprintln!("prepcost: interrupted; temporary files were removed");
-            ExitCode::from(EXIT_INTERRUPTED)
+        Err(e @ Error::LockHeld { .. }) => {
+            eprintln!("prepcost: {}", redact(&e.to_string()));
+            ExitCode::from(EXIT_THRESHOLD)
         }
         Err(e) => {
             eprintln!(

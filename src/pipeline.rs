@@ -114,6 +114,7 @@ pub async fn run(
         if let Some(tallier) = &mut tallier {
             tallier.add(session, &current, text_column).await?;
         }
+        progress.finished(stage.name(), report.rows_out);
         reports.push(report);
     }
     Ok((current, reports))

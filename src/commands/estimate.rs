@@ -1,6 +1,7 @@
 //! `prepcost estimate`: a plan for preprocessing the dataset a `profile` report describes —
 //! or one of another size — on a given fleet, with its cost and the return on cleaning.
 
+use crate::budget;
 use crate::config::EstimateConfig;
 use crate::error::{Error, Result};
 use crate::estimate::plan::plan;
@@ -15,7 +16,7 @@ pub fn run(config: &EstimateConfig) -> Result<EstimateReport> {
         .map_err(|e| Error::io(format!("report {path}"), e))?;
     let saved = parse(&text).map_err(|message| Error::Usage(format!("{path}: {message}")))?;
     let plan = plan(&saved, &config.plan).map_err(|m| Error::Usage(format!("{path}: {m}")))?;
-    Ok(EstimateReport {
+    let mut report = EstimateReport {
         schema_version: SCHEMA_VERSION,
         command: "estimate",
         prepcost_version: env!("CARGO_PKG_VERSION"),
@@ -27,7 +28,10 @@ pub fn run(config: &EstimateConfig) -> Result<EstimateReport> {
         cost: plan.cost,
         training: plan.training,
         assumptions: plan.assumptions,
-    })
+        budget: None,
+    };
+    report.budget = budget::check_estimate(&config.budget, &report);
+    Ok(report)
 }
 
 fn basis(saved: &SavedReport, report: String) -> PlanBasis {

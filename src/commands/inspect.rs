@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use object_store::ObjectMeta;
 
+use crate::budget::{self, Previous};
 use crate::config::InspectConfig;
 use crate::cost::storage_cost;
 use crate::error::{Error, Result};
@@ -40,8 +41,9 @@ struct Inspected {
     recommendation: Option<Recommendation>,
 }
 
-/// Runs `inspect` and returns its report.
-pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
+/// Runs `inspect` and returns its report, held to the budgets (growth against `previous`,
+/// the history's last run of the dataset).
+pub async fn run(config: &InspectConfig, previous: Option<Previous>) -> Result<InspectReport> {
     let started = Instant::now();
     let location = storage::resolve(&config.source, &config.storage_options).await?;
     let inspected = match find(config, &location).await? {
@@ -58,7 +60,7 @@ pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
         what_if,
         recommendation,
     } = inspected;
-    Ok(InspectReport {
+    let mut report = InspectReport {
         schema_version: SCHEMA_VERSION,
         command: "inspect",
         prepcost_version: env!("CARGO_PKG_VERSION"),
@@ -86,7 +88,10 @@ pub async fn run(config: &InspectConfig) -> Result<InspectReport> {
         run: InspectRun {
             wall_seconds: started.elapsed().as_secs_f64(),
         },
-    })
+        budget: None,
+    };
+    report.budget = budget::check_inspect(&config.budget, &report, previous);
+    Ok(report)
 }
 
 /// Parquet files at the location, or else JSONL or CSV files; an error when there are none.

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::budget::{self, Previous};
 use crate::config::LoaderConfig;
 use crate::cost::request_cost;
 use crate::error::{Error, Result};
 use crate::loader::verdict::{percentiles, relate_to_fewest, scaling_row, verdict};
-use crate::loader::{self, Limit, Measured, Plan};
+use crate::loader::{self, Limit, Measured, Plan, Settings};
 use crate::model::SCHEMA_VERSION;
 use crate::model::loader::{
     LoaderFigures, LoaderReport, LoaderRun, LoaderSettings, LoaderSource, ScalingRow, Verdict,
@@ -21,8 +22,13 @@ use crate::util::progress::Progress;
 use crate::util::resources;
 use crate::util::units::{count, ratio};
 
-/// Runs `loader` and returns its report.
-pub async fn run(config: &LoaderConfig, progress: &Progress) -> Result<LoaderReport> {
+/// Runs `loader` and returns its report, held to the budgets (growth against `previous`,
+/// the history's last run of the dataset).
+pub async fn run(
+    config: &LoaderConfig,
+    progress: &Progress,
+    previous: Option<Previous>,
+) -> Result<LoaderReport> {
     let started = Instant::now();
     let location = storage::resolve(&config.source, &config.storage_options).await?;
     let tokenizer = Tokenizer::load(&config.tokenizer)?.map(Arc::new);
@@ -70,7 +76,7 @@ pub async fn run(config: &LoaderConfig, progress: &Progress) -> Result<LoaderRep
     let loader = figures(&headline, headline_fetched, counts_tokens, scaling, verdict);
 
     let requests = location.requests.snapshot();
-    Ok(LoaderReport {
+    let mut report = LoaderReport {
         schema_version: SCHEMA_VERSION,
         command: "loader",
         prepcost_version: env!("CARGO_PKG_VERSION"),
@@ -83,7 +89,10 @@ pub async fn run(config: &LoaderConfig, progress: &Progress) -> Result<LoaderRep
             cores,
             wall_seconds: started.elapsed().as_secs_f64(),
         },
-    })
+        budget: None,
+    };
+    report.budget = budget::check_loader(&config.budget, &report, previous);
+    Ok(report)
 }
 
 /// One run with `workers` workers, from a cold start as a training job's loader makes one:
@@ -100,6 +109,9 @@ async fn measure(
     let plan = Arc::clone(&opened.plan);
     let opening = run_started.elapsed().as_secs_f64();
     let tokens = tokenizer.filter(|_| plan.tokenizes());
+    let step = format!("loader, {workers} workers");
+    progress.step(&step);
+    let total_rows = expected_rows(&opened, &config.settings);
     let mut measured = loader::run(
         &plan,
         &location.store,
@@ -117,14 +129,17 @@ async fn measure(
                 String::new()
             };
             progress.update(&format!(
-                "loader, {workers} workers: {} rows · {:.1} MB/s decoded{tokens}",
+                "{} rows · {:.1} MB/s decoded{tokens}",
                 count(p.rows),
                 ratio(p.decoded_bytes as f64 / 1e6, seconds)
             ));
+            if let Some(total) = total_rows {
+                progress.advance(p.rows, total);
+            }
         },
     )
     .await?;
-    progress.done();
+    progress.finished(&step, measured.rows);
     measured.time_to_first_batch_seconds += opening;
     Ok((measured, opened))
 }
@@ -134,6 +149,16 @@ struct Opened {
     files: u64,
     rows: Option<u64>,
     plan: Arc<Plan>,
+}
+
+/// Rows a run will deliver, when the footers tell and no time limit may stop it first.
+fn expected_rows(opened: &Opened, settings: &Settings) -> Option<u64> {
+    let all = opened.rows? * u64::from(settings.epochs);
+    match settings.limit {
+        None => Some(all),
+        Some(Limit::Rows(rows)) => Some(rows.min(all)),
+        Some(Limit::Seconds(_)) => None,
+    }
 }
 
 /// The dataset as the loader reads it.

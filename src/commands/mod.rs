@@ -1,6 +1,8 @@
 //! One file per subcommand: each builds its inputs, calls the library and returns a report.
 
+pub mod diff;
 pub mod estimate;
+pub mod history;
 pub mod inspect;
 pub mod loader;
 pub mod profile;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::budget::{self, Previous};
 use crate::config::ProfileConfig;
 use crate::cost::profile_cost;
 use crate::engine::{Intermediate, Session, TextStats};
@@ -12,8 +13,8 @@ use crate::estimate::calibration::{self, Calibration, Nested, Point};
 use crate::estimate::{self, SampleRun, Tallier};
 use crate::model::SCHEMA_VERSION;
 use crate::model::profile::{
-    ByPart, OutputReport, ProfileReport, RunReport, SourceReport, StageReport, StepReport,
-    StorageReport, TokensReport, Totals,
+    ByPart, LengthBin, OutputReport, ProfileReport, RunReport, SourceReport, StageReport,
+    StepReport, StorageReport, TokensReport, Totals,
 };
 use crate::model::tokens::TokenStats;
 use crate::pipeline::{self, Meter};
@@ -32,8 +33,13 @@ use crate::util::resources;
 use crate::util::units::ratio;
 use crate::{layout, output};
 
-/// Runs `profile` and returns its report.
-pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileReport> {
+/// Runs `profile` and returns its report, held to the budgets (growth against `previous`,
+/// the history's last run of the dataset).
+pub async fn run(
+    config: &ProfileConfig,
+    progress: &Progress,
+    previous: Option<Previous>,
+) -> Result<ProfileReport> {
     let started = Started::now();
     let mut tokens = Tokenizer::load(&config.tokenizer)?.map(TokenCounter::new);
     let stages: Vec<Box<dyn Stage>> = config
@@ -66,6 +72,7 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         decoded_bytes,
     } = source.scan(&session, config, plan.as_ref()).await?;
     let scan_step = meter.finish(&scanned);
+    progress.finished("scan", scan_step.rows);
     let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
     let calibration = match (&plan, &units) {
@@ -81,6 +88,7 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
             let (counted, stats) = counter
                 .count(&session, scanned, text_column, "scan")
                 .await?;
+            progress.finished("counting tokens", scan_step.rows);
             (counted, Some(stats))
         }
         None => (scanned, None),
@@ -134,6 +142,7 @@ pub async fn run(config: &ProfileConfig, progress: &Progress) -> Result<ProfileR
         report.sample = Some(projection.sample);
         report.projected = Some(projection.projected);
     }
+    report.budget = budget::check_profile(&config.budget, &report, previous);
     Ok(report)
 }
 
@@ -185,7 +194,7 @@ async fn run_nested(
         }
         None => (nested, None),
     };
-    let quiet = Progress::new(true);
+    let quiet = Progress::silent();
     let counting = tokens.as_mut().zip(source_tokens);
     let (_, reports) =
         pipeline::run(session, stages, nested, text_column, &quiet, counting, None).await?;
@@ -409,6 +418,7 @@ fn report(
             text_bytes: stats.text_bytes,
             text_nulls: stats.text_nulls,
             skipped_lines: source.skipped_lines,
+            text_lengths: LengthBin::from_counts(&stats.length_bins),
         },
         storage: source.storage,
         scan: steps.scan,
@@ -419,12 +429,14 @@ fn report(
         cost,
         requests,
         run: RunReport {
+            pipeline_hash: stages::spec::pipeline_hash(&config.stages),
             memory_limit_bytes: config.memory_limit,
             threads: session.threads,
             engine: "datafusion (local)",
         },
         sample: None,
         projected: None,
+        budget: None,
     }
 }
 

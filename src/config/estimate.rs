@@ -7,6 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::pipeline_file::FileText;
+use crate::budget::Budget;
 use crate::error::{Error, Result};
 use crate::estimate::plan::{FleetSpec, Machine, PlanRequest, TargetSize, TrainingModel};
 use crate::util::units::parse_size;
@@ -31,6 +32,7 @@ pub struct EstimateRequest {
     pub gpu_flops: Option<f64>,
     pub mfu: Option<f64>,
     pub gpu_hour_usd: Option<f64>,
+    pub budget: Budget,
 }
 
 /// A resolved `estimate` run.
@@ -38,6 +40,7 @@ pub struct EstimateRequest {
 pub struct EstimateConfig {
     pub report: PathBuf,
     pub plan: PlanRequest,
+    pub budget: Budget,
 }
 
 impl EstimateConfig {
@@ -72,6 +75,10 @@ impl EstimateConfig {
                 target,
                 training: training(&request)?,
             },
+            budget: request
+                .budget
+                .for_command("estimate")
+                .map_err(Error::Usage)?,
         })
     }
 }

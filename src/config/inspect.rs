@@ -2,6 +2,7 @@
 
 use super::pricing::{PriceFlags, pricing};
 use super::source;
+use crate::budget::Budget;
 use crate::error::{Error, Result};
 use crate::model::pricing::Pricing;
 use crate::source::OnError;
@@ -20,6 +21,7 @@ pub struct InspectRequest {
     pub on_error: OnError,
     pub prices: PriceFlags,
     pub storage_options: Vec<(String, String)>,
+    pub budget: Budget,
 }
 
 /// A fully resolved `inspect` run.
@@ -33,6 +35,7 @@ pub struct InspectConfig {
     pub on_error: OnError,
     pub pricing: Pricing,
     pub storage_options: StorageOptions,
+    pub budget: Budget,
 }
 
 impl InspectConfig {
@@ -47,6 +50,10 @@ impl InspectConfig {
             on_error: request.on_error,
             pricing: pricing(request.prices)?,
             storage_options: StorageOptions::new(request.storage_options),
+            budget: request
+                .budget
+                .for_command("inspect")
+                .map_err(Error::Usage)?,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use super::pricing::{PriceFlags, pricing};
 use super::source;
+use crate::budget::Budget;
 use crate::error::{Error, Result};
 use crate::loader::{Limit, Settings, Shuffle, Target};
 use crate::model::pricing::Pricing;
@@ -35,6 +36,7 @@ pub struct LoaderRequest {
     pub storage_options: Vec<(String, String)>,
     /// What to do with a JSONL line that cannot be read.
     pub on_error: OnError,
+    pub budget: Budget,
 }
 
 /// A fully resolved `loader` run.
@@ -56,6 +58,7 @@ pub struct LoaderConfig {
     pub pricing: Pricing,
     pub storage_options: StorageOptions,
     pub on_error: OnError,
+    pub budget: Budget,
 }
 
 impl LoaderConfig {
@@ -97,6 +100,12 @@ impl LoaderConfig {
             .transpose()
             .map_err(Error::Usage)?;
         let (tokenizer, target) = tokenizer_and_target(&request)?;
+        let budget = request.budget.for_command("loader").map_err(Error::Usage)?;
+        if budget.min_loader_tokens_per_s.is_some() && tokenizer == TokenizerSpec::None {
+            return Err(Error::Usage(
+                "--min-loader-tokens-per-s needs a tokenizer; drop --tokenizer none".into(),
+            ));
+        }
         Ok(LoaderConfig {
             source: request.source,
             columns: request
@@ -122,6 +131,7 @@ impl LoaderConfig {
             pricing: pricing(request.prices)?,
             storage_options: StorageOptions::new(request.storage_options),
             on_error: request.on_error,
+            budget,
         })
     }
 }

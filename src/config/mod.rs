@@ -4,6 +4,7 @@
 //! only builds them.
 
 pub mod estimate;
+pub mod history;
 pub mod inspect;
 pub mod loader;
 pub mod pipeline_file;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::pricing::PriceFlags;
+use crate::budget::{Budget, StageBudget, non_negative, parse_fraction};
 use crate::error::{Error, Result, one_line};
 use crate::source::SourceFormat;
 use crate::stages::spec::{
@@ -25,6 +26,7 @@ struct PipelineFile {
     stages: Option<Vec<Spanned<StageSection>>>,
     output: Option<OutputSection>,
     pricing: Option<PricingSection>,
+    budget: Option<BudgetSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +65,25 @@ struct PricingSection {
     usd_per_gb_egress: Option<Spanned<f64>>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetSection {
+    max_cost_usd: Option<Spanned<f64>>,
+    max_seconds: Option<Spanned<f64>>,
+    /// A fraction (0.2) or a percentage ("20%").
+    max_drop_rate: Option<Spanned<toml::Value>>,
+    min_loader_tokens_per_s: Option<Spanned<f64>>,
+    max_growth: Option<Spanned<toml::Value>>,
+    stages: Option<BTreeMap<String, Spanned<StageBudgetSection>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageBudgetSection {
+    max_seconds: Option<Spanned<f64>>,
+    max_drop_rate: Option<Spanned<toml::Value>>,
+}
+
 /// A pipeline file after validation, before the command line is applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
@@ -74,6 +95,7 @@ pub struct Pipeline {
     pub output: Option<String>,
     pub prices: PriceFlags,
     pub storage_options: Vec<(String, String)>,
+    pub budget: Budget,
 }
 
 impl Pipeline {
@@ -100,6 +122,7 @@ impl Pipeline {
             output: None,
             prices: PriceFlags::default(),
             storage_options: Vec::new(),
+            budget: Budget::default(),
         }
     }
 
@@ -121,7 +144,9 @@ impl Pipeline {
         let format = file.format(source.format.as_ref())?;
         let stages = file.stages(parsed.stages.unwrap_or_default())?;
         let prices = file.prices(&parsed.pricing.unwrap_or_default())?;
+        let budget = file.budget(parsed.budget.unwrap_or_default(), &stages)?;
         Ok(Pipeline {
+            budget,
             prices,
             storage_options: source
                 .storage_options
@@ -302,6 +327,70 @@ impl FileText<'_> {
     }
 }
 
+impl FileText<'_> {
+    /// The `[budget]` section: limits of zero or more, drop rates at most 1, and stage
+    /// budgets only for stages of the pipeline.
+    fn budget(&self, section: BudgetSection, stages: &[StageSpec]) -> Result<Budget> {
+        let mut budget = Budget {
+            max_cost_usd: self.limit(section.max_cost_usd)?,
+            max_seconds: self.limit(section.max_seconds)?,
+            max_drop_rate: self.rate(section.max_drop_rate)?,
+            min_loader_tokens_per_s: self.limit(section.min_loader_tokens_per_s)?,
+            max_growth: self.fraction(section.max_growth)?,
+            stages: BTreeMap::new(),
+        };
+        for (name, stage) in section.stages.unwrap_or_default() {
+            let at = stage.span().start;
+            if !stages.iter().any(|s| s.name == name) {
+                let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+                let message = format!(
+                    "[budget.stages.{name}]: the pipeline has no stage '{name}' (its stages: {})",
+                    names.join(", ")
+                );
+                return Err(self.error(at, &message));
+            }
+            let stage = stage.into_inner();
+            let limits = StageBudget {
+                max_seconds: self.limit(stage.max_seconds)?,
+                max_drop_rate: self.rate(stage.max_drop_rate)?,
+            };
+            budget.stages.insert(name, limits);
+        }
+        Ok(budget)
+    }
+
+    fn limit(&self, value: Option<Spanned<f64>>) -> Result<Option<f64>> {
+        value
+            .map(|v| non_negative(*v.get_ref()).map_err(|e| self.error(v.span().start, &e)))
+            .transpose()
+    }
+
+    /// A fraction or percentage of zero or more.
+    fn fraction(&self, value: Option<Spanned<toml::Value>>) -> Result<Option<f64>> {
+        let Some(value) = value else { return Ok(None) };
+        let at = value.span().start;
+        let parsed = match value.get_ref() {
+            toml::Value::Float(x) => non_negative(*x),
+            toml::Value::Integer(n) => non_negative(*n as f64),
+            toml::Value::String(text) => parse_fraction(text),
+            other => Err(format!(
+                "a {} is not a fraction such as 0.2 or a percentage such as \"20%\"",
+                other.type_str()
+            )),
+        };
+        parsed.map(Some).map_err(|e| self.error(at, &e))
+    }
+
+    /// A fraction or percentage of zero to one.
+    fn rate(&self, value: Option<Spanned<toml::Value>>) -> Result<Option<f64>> {
+        let at = value.as_ref().map_or(0, |v| v.span().start);
+        match self.fraction(value)? {
+            Some(rate) if rate > 1.0 => Err(self.error(at, "a drop rate is at most 1 (100%)")),
+            rate => Ok(rate),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,5 +478,39 @@ params = { form = "NFC" }
         assert!(e.contains("used twice"), "{e}");
         let e = error_of("[[stages]]\nquery = \"clean\"\n[pricing]\nusd_per_vcpu_hour = -1.0\n");
         assert!(e.starts_with("p.toml:4:"), "{e}");
+    }
+
+    #[test]
+    fn budgets_are_read_and_checked() {
+        let p = parse(
+            "[[stages]]\nquery = \"clean\"\n[budget]\nmax_cost_usd = 5\nmax_drop_rate = \"20%\"\n\
+             max_growth = 0.5\n[budget.stages.clean]\nmax_seconds = 60\nmax_drop_rate = 0.1\n",
+        )
+        .unwrap();
+        assert_eq!(p.budget.max_cost_usd, Some(5.0));
+        assert_eq!(p.budget.max_drop_rate, Some(0.2));
+        assert_eq!(p.budget.max_growth, Some(0.5));
+        assert_eq!(
+            p.budget.stages["clean"],
+            StageBudget {
+                max_seconds: Some(60.0),
+                max_drop_rate: Some(0.1)
+            }
+        );
+        let stages = "[[stages]]\nquery = \"clean\"\n[budget]\n";
+        for (bad, said) in [
+            ("max_cost_usd = -1", "p.toml:4:"),
+            ("max_drop_rate = 1.5", "at most 1"),
+            ("max_drop_rate = \"lots\"", "not a fraction"),
+            ("max_growth = true", "a boolean is not a fraction"),
+            ("max_secs = 1", "unknown field"),
+            (
+                "[budget.stages.dedup]\nmax_seconds = 1",
+                "no stage 'dedup' (its stages: clean)",
+            ),
+        ] {
+            let e = error_of(&format!("{stages}{bad}\n"));
+            assert!(e.contains(said), "{bad}: {e}");
+        }
     }
 }

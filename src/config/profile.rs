@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::pipeline_file::Pipeline;
 use super::pricing::{PriceFlags, pricing};
+use crate::budget::Budget;
 use crate::engine::memory::default_limit;
 use crate::error::{Error, Result};
 use crate::model::pricing::Pricing;
@@ -36,6 +37,8 @@ pub struct ProfileRequest {
     pub seed: Option<u64>,
     /// What to do with a JSONL line that cannot be read.
     pub on_error: OnError,
+    /// Limits from the command line, over those of the pipeline file.
+    pub budget: Budget,
 }
 
 /// A fully resolved `profile` run.
@@ -51,6 +54,7 @@ pub struct ProfileConfig {
     pub tokenizer: TokenizerSpec,
     /// Runs on a sample and projects to the whole dataset.
     pub sample: Option<SampleSpec>,
+    pub budget: Budget,
 }
 
 impl ProfileConfig {
@@ -78,6 +82,8 @@ impl ProfileConfig {
             return Err(Error::Usage("the text column name cannot be empty".into()));
         }
         let pricing = pricing(request.prices.or(pipeline.prices))?;
+        let budget = pipeline.budget.overridden_by(request.budget);
+        let budget = budget.for_command("profile").map_err(Error::Usage)?;
         // Options on the command line come after, and so win over, those of the file.
         let mut storage_options = pipeline.storage_options;
         storage_options.extend(request.storage_options);
@@ -89,6 +95,7 @@ impl ProfileConfig {
                 id_column: pipeline.id_column,
                 on_error: request.on_error,
             },
+            budget,
             stages: pipeline.stages,
             output: request.output.or(pipeline.output),
             memory_limit: request.memory_limit.unwrap_or_else(default_limit),

@@ -44,6 +44,17 @@ pub struct TextStats {
     /// UTF-8 bytes of the non-NULL values of the text column.
     pub text_bytes: u64,
     pub text_nulls: u64,
+    /// How long the non-NULL texts are: entry 0 counts the empty ones, entry `i` those of
+    /// 2^(i-1) to 2^i - 1 bytes (the last, those of 2^30 bytes or more).
+    pub length_bins: [u64; LENGTH_BINS],
+}
+
+/// Entries of [`TextStats::length_bins`].
+pub const LENGTH_BINS: usize = 32;
+
+/// The entry of [`TextStats::length_bins`] a text of `len` bytes counts in.
+fn length_bin(len: usize) -> usize {
+    (usize::BITS - len.leading_zeros()).min(LENGTH_BINS as u32 - 1) as usize
 }
 
 /// A materialised result, readable as a table by the next stage.
@@ -252,9 +263,7 @@ impl<'a> Collector<'a> {
         }
         self.stats.rows += batch.num_rows() as u64;
         if let Some(i) = self.text_index {
-            let (bytes, nulls) = text_bytes(batch.column(i));
-            self.stats.text_bytes += bytes;
-            self.stats.text_nulls += nulls;
+            measure_texts(batch.column(i), &mut self.stats);
         }
         if let Some((writer, _)) = &mut self.spill {
             return Ok(writer.write(&batch)?);
@@ -463,17 +472,20 @@ fn for_new_buffers(
 }
 
 /// UTF-8 bytes of the non-NULL values of a string column, and its NULL count.
-fn text_bytes(array: &ArrayRef) -> (u64, u64) {
-    fn sum<'a>(values: impl StringArrayType<'a>) -> u64 {
-        values.iter().flatten().map(|s| s.len() as u64).sum()
+fn measure_texts(array: &ArrayRef, stats: &mut TextStats) {
+    fn add<'a>(values: impl StringArrayType<'a>, stats: &mut TextStats) {
+        for text in values.iter().flatten() {
+            stats.text_bytes += text.len() as u64;
+            stats.length_bins[length_bin(text.len())] += 1;
+        }
     }
-    let bytes = match array.data_type() {
-        DataType::Utf8 => sum(array.as_string::<i32>()),
-        DataType::LargeUtf8 => sum(array.as_string::<i64>()),
-        DataType::Utf8View => sum(array.as_string_view()),
-        _ => 0,
-    };
-    (bytes, array.null_count() as u64)
+    match array.data_type() {
+        DataType::Utf8 => add(array.as_string::<i32>(), stats),
+        DataType::LargeUtf8 => add(array.as_string::<i64>(), stats),
+        DataType::Utf8View => add(array.as_string_view(), stats),
+        _ => {}
+    }
+    stats.text_nulls += array.null_count() as u64;
 }
 
 #[cfg(test)]
@@ -531,7 +543,13 @@ mod tests {
             TextStats {
                 rows: 4,
                 text_bytes: 38 + 2 + 38,
-                text_nulls: 1
+                text_nulls: 1,
+                length_bins: {
+                    let mut bins = [0; LENGTH_BINS];
+                    bins[length_bin(2)] = 1;
+                    bins[length_bin(38)] = 2;
+                    bins
+                },
             }
         );
         // The slice shares the first batch's buffers: no extra bytes.

@@ -16,7 +16,7 @@ use super::udf::pii::{PiiRedact, PiiTally};
 use crate::error::{Error, Result};
 use crate::storage::Location;
 use crate::storage::instrumented::RequestCounter;
-use crate::util::resources;
+use crate::util::{cleanup, resources};
 
 /// The share of the memory limit one intermediate result may hold before it spills. A stage
 /// holds its input and its result at once; the last third is left to the query's operators.
@@ -36,6 +36,8 @@ pub struct Session {
     pub pool: Arc<PeakMemoryPool>,
     pub threads: usize,
     temp_dir: TempDir,
+    /// Keeps `temp_dir` on the list an interrupted run removes.
+    _listed: cleanup::Registered,
     /// The counters of the source's store, once it is registered.
     source_requests: OnceLock<Arc<RequestCounter>>,
     /// What `pii_redact` has replaced in this session, by kind.
@@ -84,6 +86,7 @@ impl Session {
             ctx,
             pool,
             threads,
+            _listed: cleanup::register(temp_dir.path()),
             temp_dir,
             source_requests: OnceLock::new(),
         })

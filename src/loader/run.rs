@@ -94,7 +94,7 @@ pub async fn run(
     tokenizer: Option<&Arc<Tokenizer>>,
     settings: &Settings,
     workers: usize,
-    on_progress: &mut dyn FnMut(Progress),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Measured> {
     let started = Instant::now();
     let cpu_at_start = resources::cpu_time();
@@ -194,7 +194,7 @@ async fn deliver(
     assembler: &mut Assembler,
     training: &mut TrainingLoop,
     measured: &mut Measured,
-    on_progress: &mut dyn FnMut(Progress),
+    on_progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<()> {
     let mut last_progress = Instant::now();
     while let Some(item) = decoded.recv().await {

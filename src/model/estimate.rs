@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use super::budget::BudgetReport;
+
 use super::profile::Estimate;
 
 /// A plan made from a `profile` report.
@@ -24,6 +26,9 @@ pub struct EstimateReport {
     pub training: Option<TrainingReport>,
     /// What the plan takes for granted.
     pub assumptions: Vec<String>,
+    /// The budgets the run was held to, and their breaches; absent without budgets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetReport>,
 }
 
 /// The report the plan was made from.

@@ -5,6 +5,8 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+use super::budget::BudgetReport;
+
 use super::pricing::{Pricing, RequestPricing};
 use super::requests::RequestStats;
 
@@ -36,6 +38,9 @@ pub struct InspectReport {
     pub requests: RequestStats,
     pub cost: StorageCost,
     pub run: InspectRun,
+    /// The budgets the run was held to, and their breaches; absent without budgets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetReport>,
 }
 
 /// The inspected source.

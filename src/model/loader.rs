@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use super::budget::BudgetReport;
+
 use super::pricing::RequestPricing;
 use super::requests::RequestStats;
 
@@ -19,6 +21,9 @@ pub struct LoaderReport {
     pub requests: RequestStats,
     pub cost: RequestCost,
     pub run: LoaderRun,
+    /// The budgets the run was held to, and their breaches; absent without budgets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetReport>,
 }
 
 /// What the runs' requests and egress cost.

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::budget::BudgetReport;
+
 use super::near_dedup::NearDedupReport;
 use super::pricing::{Pricing, RequestPricing};
 use super::requests::RequestStats;
@@ -27,6 +29,9 @@ pub struct ProfileReport {
     /// Every request of the run: the source's and the output's together.
     pub requests: RequestStats,
     pub run: RunReport,
+    /// The budgets the run was held to, and their breaches; absent without budgets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetReport>,
     /// How the sample was drawn; absent when the whole dataset ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample: Option<SampleReport>,
@@ -181,6 +186,41 @@ pub struct SourceReport {
     pub text_nulls: u64,
     /// JSONL lines that could not be read, left out with `--on-error skip`.
     pub skipped_lines: u64,
+    /// How long the non-NULL texts are, in bins that double in width, from the shortest
+    /// text's bin to the longest's.
+    pub text_lengths: Vec<LengthBin>,
+}
+
+/// Texts of `min_bytes` to `max_bytes` bytes (UTF-8), both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LengthBin {
+    pub min_bytes: u64,
+    pub max_bytes: u64,
+    pub texts: u64,
+}
+
+impl LengthBin {
+    /// The bins of counts by length where entry 0 counts empty texts and entry `i` those of
+    /// 2^(i-1) to 2^i - 1 bytes (the last open-ended, its `max_bytes` `u64::MAX`), from the
+    /// first entry that counts a text to the last.
+    pub fn from_counts(counts: &[u64]) -> Vec<LengthBin> {
+        let first = counts.iter().position(|&n| n > 0);
+        let last = counts.iter().rposition(|&n| n > 0);
+        let (Some(first), Some(last)) = (first, last) else {
+            return Vec::new();
+        };
+        (first..=last)
+            .map(|i| LengthBin {
+                min_bytes: if i == 0 { 0 } else { 1 << (i - 1) },
+                max_bytes: match i {
+                    0 => 0,
+                    _ if i + 1 == counts.len() => u64::MAX,
+                    _ => (1 << i) - 1,
+                },
+                texts: counts[i],
+            })
+            .collect()
+    }
 }
 
 /// Tokens before and after the pipeline. Counting them is prepcost's own work: its time is
@@ -400,6 +440,9 @@ pub struct CostReport {
 /// The conditions of the run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// A fingerprint of the pipeline's stages (queries, kinds, parameters): equal in two
+    /// reports when they ran the same pipeline.
+    pub pipeline_hash: String,
     pub memory_limit_bytes: u64,
     pub threads: usize,
     pub engine: &'static str,

@@ -72,6 +72,7 @@ pub async fn write(
                 staging_parent.display()
             ))
         })?;
+    let _listed = crate::util::cleanup::register(staging.path());
     write_parquet(session, result, staging.path(), &display).await?;
     let (files, bytes) = name_parts(staging.path()).map_err(|e| fail(e.to_string()))?;
     match &remote {
@@ -146,6 +147,12 @@ async fn write_parquet(
 
 /// Writes `text` to the file `path` atomically: into a temporary file beside it, then renamed.
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    write_bytes(path, text.as_bytes())
+}
+
+/// Writes `bytes` to the file `path` atomically: into a temporary file beside it, then
+/// renamed.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     let fail = |message: String| Error::Output {
         path: path.display().to_string(),
         message,
@@ -158,7 +165,7 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
         .prefix(".prepcost-")
         .tempfile_in(parent)
         .map_err(|e| fail(e.to_string()))?;
-    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    std::io::Write::write_all(&mut file, bytes).map_err(|e| fail(e.to_string()))?;
     file.persist(path).map_err(|e| fail(e.error.to_string()))?;
     Ok(())
 }

@@ -50,6 +50,21 @@ pub enum StageBody {
     Kind(String),
 }
 
+/// A fingerprint of what `stages` compute (names, queries, kinds and parameters; not where
+/// they are defined), as 16 hex digits: two runs with the same one ran the same pipeline.
+pub fn pipeline_hash(stages: &[StageSpec]) -> String {
+    let mut text = String::new();
+    for stage in stages {
+        let body = match &stage.body {
+            StageBody::Sql { text, .. } => format!("sql\0{text}"),
+            StageBody::Query { text, .. } => format!("sql\0{text}"),
+            StageBody::Kind(kind) => format!("kind\0{kind}"),
+        };
+        text.push_str(&format!("{}\0{body}\0{:?}\0", stage.name, stage.params));
+    }
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+}
+
 impl StageBody {
     /// How the stage is named in messages: its SQL file, `query clean`, `kind minhash`.
     pub fn origin(&self) -> String {

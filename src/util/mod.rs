@@ -1,6 +1,8 @@
 //! Small helpers every layer uses: units for people, percentiles, redaction of secrets,
 //! progress on stderr, readings of the process's resources, and Unicode classes.
 
+pub mod cleanup;
+pub mod lock;
 pub mod percentile;
 pub mod progress;
 pub mod redact;

@@ -190,6 +190,56 @@ fn chars(s: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// Every rule of every filter keeps a measure exactly at its default bound and fails one
+    /// just beyond it, with datatrove's name for the failure.
+    #[test]
+    fn each_default_bound_is_inclusive_and_named() {
+        let filters = [
+            (gopher::RULES, gopher::MEASURES.len()),
+            (repetition::RULES, repetition::MEASURES.len()),
+            (c4::RULES, c4::MEASURES.len()),
+            (fineweb::RULES, fineweb::MEASURES.len()),
+        ];
+        for (rules, measures) in filters {
+            for rule in rules {
+                let (at, beyond) = match rule.bound {
+                    Bound::AtLeast(min) => (min, min - 1e-9),
+                    Bound::AtMost(max) => (max, max + 1e-9),
+                };
+                let mut judge = Judge::judging(rules, measures);
+                assert!(judge.set(rule.measure, at).is_continue(), "{}", rule.name);
+                let mut judge = Judge::judging(rules, measures);
+                let failed = judge.set(rule.measure, beyond).break_value();
+                assert_eq!(failed, Some(rule.name));
+            }
+        }
+        // The defaults, as datatrove sets them.
+        let bound = |rules: &[Rule], name: &str| {
+            rules
+                .iter()
+                .find(|r| r.name == name)
+                .map(|r| match r.bound {
+                    Bound::AtLeast(v) | Bound::AtMost(v) => v,
+                })
+        };
+        assert_eq!(bound(gopher::RULES, "gopher_short_doc"), Some(50.0));
+        assert_eq!(bound(gopher::RULES, "gopher_long_doc"), Some(100_000.0));
+        assert_eq!(
+            bound(gopher::RULES, "gopher_below_alpha_threshold"),
+            Some(0.8)
+        );
+        assert_eq!(bound(repetition::RULES, "top_4_gram"), Some(0.16));
+        assert_eq!(
+            bound(repetition::RULES, "duplicated_10_n_grams"),
+            Some(0.10)
+        );
+        assert_eq!(bound(c4::RULES, "too_few_sentences"), Some(5.0));
+        assert_eq!(bound(fineweb::RULES, "short_line_ratio"), Some(0.67));
+        // A NaN measure (a ratio over nothing) fails no rule.
+        let mut judge = Judge::judging(fineweb::RULES, fineweb::MEASURES.len());
+        assert!(judge.set(1, f64::NAN).is_continue());
+    }
+
     #[test]
     fn lines_and_punctuation_as_python_and_datatrove_see_them() {
         assert_eq!(python_lines("a\nb\r\nc\rd\n"), ["a", "b", "c", "d"]);

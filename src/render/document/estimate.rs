@@ -1,13 +1,14 @@
 //! The `estimate` report for a terminal: what the plan is for, the fleet, each step's time
 //! and memory, the totals, the money and the return on cleaning, and what it assumes.
 
-use super::common::{range, right_align_numbers, table};
+use super::common::range;
+use super::doc::{Doc, Grid, right_align_numbers, table};
 use crate::model::estimate::{EstimateReport, Fit, Part, PlanStep, TrainingReport};
 use crate::util::units::{count, format_size, seconds, usd};
 
-pub fn render(report: &EstimateReport) -> String {
+pub fn render(report: &EstimateReport) -> Doc {
     let mut out = header(report);
-    out.push_str(&format!("{}\n", steps_table(&report.steps)));
+    out.table(steps_table(&report.steps));
     out.push_str(&totals(report));
     if let Some(training) = &report.training {
         out.push_str(&training_line(training, report));
@@ -19,7 +20,7 @@ pub fn render(report: &EstimateReport) -> String {
     out
 }
 
-fn header(report: &EstimateReport) -> String {
+fn header(report: &EstimateReport) -> Doc {
     let b = &report.basis;
     let from = match &b.sample {
         Some(s) => format!("a {} sample of {} (seed {})", s.mode, s.fraction, s.seed),
@@ -28,11 +29,14 @@ fn header(report: &EstimateReport) -> String {
     let t = &report.target;
     let f = &report.fleet;
     let machine = f.machine.clone().unwrap_or_else(|| "machine".to_string());
-    format!(
-        "Plan for {} (from {}: {from})\nDataset: {} rows, {} on storage ({:.3}× the profiled one)\n\
+    let mut out = Doc::new();
+    out.title(format!(
+        "Plan for {} (from {}: {from})",
+        b.source_uri, b.report
+    ));
+    out.push_str(&format!(
+        "Dataset: {} rows, {} on storage ({:.3}× the profiled one)\n\
          Fleet: {} × {machine} ({} vCPUs, {} memory, engine limit {} each) at {}/hour each ({})\n\n",
-        b.source_uri,
-        b.report,
         count(t.rows.round() as u64),
         format_size(t.file_bytes.round() as u64),
         t.scale,
@@ -42,10 +46,11 @@ fn header(report: &EstimateReport) -> String {
         format_size(f.memory_limit_bytes),
         usd(f.usd_per_machine_hour),
         f.price_source,
-    )
+    ));
+    out
 }
 
-fn steps_table(steps: &[PlanStep]) -> comfy_table::Table {
+fn steps_table(steps: &[PlanStep]) -> Grid {
     let mut rows = table(&[
         "step",
         "cpu s",

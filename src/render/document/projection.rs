@@ -1,22 +1,22 @@
 //! The projection of a sampled `profile`: how the sample was drawn, what it cannot see, and
 //! each stage's figures for the whole dataset beside the sample's own.
 
-use super::common::{range, right_align_numbers, table};
+use super::common::range;
+use super::doc::{Doc, Grid, right_align_numbers, table};
 use crate::model::profile::{GrowthModel, ProfileReport, ProjectedReport, SampleReport};
 use crate::util::units::{count, format_size, seconds, usd};
 
 /// The section, or nothing for a run of the whole dataset.
-pub fn render(report: &ProfileReport) -> String {
+pub fn render(report: &ProfileReport) -> Doc {
+    let mut out = Doc::new();
     let (Some(sample), Some(projected)) = (&report.sample, &report.projected) else {
-        return String::new();
+        return out;
     };
-    let mut out = sample_line(sample, report.storage.row_groups);
-    out.push_str(&format!(
-        "Projected to the whole dataset (95% intervals)\n{}\n",
-        stages_table(report)
-    ));
+    out.push_str(&sample_line(sample, report.storage.row_groups));
+    out.heading("Projected to the whole dataset (95% intervals)");
+    out.table(stages_table(report));
     out.push_str(&totals_lines(projected));
-    out.push('\n');
+    out.gap();
     out
 }
 
@@ -39,7 +39,7 @@ fn sample_line(sample: &SampleReport, row_groups: u64) -> String {
     out
 }
 
-fn stages_table(report: &ProfileReport) -> comfy_table::Table {
+fn stages_table(report: &ProfileReport) -> Grid {
     let mut rows = table(&[
         "stage",
         "rows out",

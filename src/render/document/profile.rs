@@ -1,40 +1,42 @@
 //! The terminal report of `profile`: the source, a table of stages, tokens, near duplicates,
 //! storage by column, and the totals and money.
 
-use super::common::{request_cost, requests, right_align_numbers, table};
+use super::common::{request_cost, requests};
+use super::doc::{Doc, Grid, right_align_numbers, table};
 use crate::model::profile::{ProfileReport, StageReport, TokensReport};
 use crate::model::tokens::TokenStats;
 use crate::util::units::{count, format_size, ratio, seconds, signed_count, usd};
 
-/// The report as tables for a terminal.
-pub fn render(report: &ProfileReport) -> String {
+/// The report as a document.
+pub fn render(report: &ProfileReport) -> Doc {
     let mut out = header(report);
-    out.push_str(&format!("Stages\n{}\n\n", stages_table(report)));
-    out.push_str(&conditions(report));
-    out.push_str(&redactions(report));
-    out.push_str(&super::projection::render(report));
+    out.section("Stages", stages_table(report));
+    out.append(conditions(report));
+    out.append(redactions(report));
+    out.append(super::projection::render(report));
     if let Some(tokens) = &report.tokens {
-        out.push_str(&tokens_table(tokens, &report.stages));
+        out.append(tokens_table(tokens, &report.stages));
     }
     for stage in &report.stages {
         if let Some(nd) = &stage.near_dedup {
-            out.push_str(&super::near_dedup::render(&stage.name, nd));
+            out.append(super::near_dedup::render(&stage.name, nd));
         }
     }
-    out.push_str(&format!("Storage by column\n{}\n\n", columns_table(report)));
+    out.section("Storage by column", columns_table(report));
     out.push_str(&summary(report));
     out
 }
 
 /// What each condition of the stages that apply several removed; nothing when none does.
-fn conditions(report: &ProfileReport) -> String {
+fn conditions(report: &ProfileReport) -> Doc {
     let stages: Vec<&StageReport> = report
         .stages
         .iter()
         .filter(|s| !s.conditions.is_empty())
         .collect();
+    let mut out = Doc::new();
     if stages.is_empty() {
-        return String::new();
+        return out;
     }
     let mut rows = table(&[
         "stage",
@@ -53,11 +55,12 @@ fn conditions(report: &ProfileReport) -> String {
         }
     }
     right_align_numbers(&mut rows, 2);
-    format!("Conditions\n{rows}\n\n")
+    out.section("Conditions", rows);
+    out
 }
 
 /// What each stage that redacts personal data replaced, by kind; nothing when none did.
-fn redactions(report: &ProfileReport) -> String {
+fn redactions(report: &ProfileReport) -> Doc {
     let mut rows = table(&["stage", "e-mails", "IPv4", "IPv6", "phones"]);
     let mut any = false;
     for stage in &report.stages {
@@ -73,33 +76,35 @@ fn redactions(report: &ProfileReport) -> String {
         }
     }
     right_align_numbers(&mut rows, 1);
+    let mut out = Doc::new();
     if any {
-        format!("Redacted\n{rows}\n\n")
-    } else {
-        String::new()
+        out.section("Redacted", rows);
     }
+    out
 }
 
 /// What was profiled: the source, its files, rows and bytes.
-fn header(report: &ProfileReport) -> String {
+fn header(report: &ProfileReport) -> Doc {
     let source = &report.source;
     let storage = &report.storage;
-    format!(
-        "prepcost profile · {} ({}, text column '{}')\n\
-         {} files · {} rows · {} row groups · {} on storage · {} of text\n\n",
-        source.uri,
-        source.format,
-        source.text_column,
+    let mut out = Doc::new();
+    out.title(format!(
+        "prepcost profile · {} ({}, text column '{}')",
+        source.uri, source.format, source.text_column,
+    ));
+    out.push_str(&format!(
+        "{} files · {} rows · {} row groups · {} on storage · {} of text\n\n",
         count(storage.files),
         count(storage.rows),
         count(storage.row_groups),
         format_size(storage.file_bytes),
         format_size(source.text_bytes),
-    )
+    ));
+    out
 }
 
 /// One row for the scan, one per stage, and one for the output when one was written.
-fn stages_table(report: &ProfileReport) -> comfy_table::Table {
+fn stages_table(report: &ProfileReport) -> Grid {
     let mut stages = table(&[
         "stage", "rows in", "rows out", "dropped", "text in", "text out", "wall s", "cpu s",
         "peak mem", "result", "rows/s",
@@ -153,7 +158,7 @@ fn stages_table(report: &ProfileReport) -> comfy_table::Table {
 }
 
 /// Tokens of the source and after every stage, with what each stage removed.
-fn tokens_table(tokens: &TokensReport, stages: &[StageReport]) -> String {
+fn tokens_table(tokens: &TokensReport, stages: &[StageReport]) -> Doc {
     let mut table = table(&[
         "after",
         "tokens",
@@ -184,16 +189,19 @@ fn tokens_table(tokens: &TokensReport, stages: &[StageReport]) -> String {
         }
     }
     right_align_numbers(&mut table, 1);
-    format!(
-        "Tokens ({}, counted in {} s: {} texts tokenized, other rows kept their count)\n{table}\n\n",
+    let heading = format!(
+        "Tokens ({}, counted in {} s: {} texts tokenized, other rows kept their count)",
         tokens.tokenizer,
         seconds(tokens.wall_seconds),
         count(tokens.texts_tokenized),
-    )
+    );
+    let mut out = Doc::new();
+    out.section(heading, table);
+    out
 }
 
 /// The source's leaf columns, largest first, from the footers.
-fn columns_table(report: &ProfileReport) -> comfy_table::Table {
+fn columns_table(report: &ProfileReport) -> Grid {
     let storage = &report.storage;
     let mut columns = table(&[
         "column",

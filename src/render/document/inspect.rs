@@ -1,30 +1,25 @@
 //! The terminal report of `inspect`: totals, columns, files, row groups, warnings and the
 //! what-if, as compact tables.
 
-use super::common::{request_cost, requests, right_align_numbers, table};
+use super::common::{request_cost, requests};
+use super::doc::{Doc, Grid, right_align_numbers, table};
 use crate::model::inspect::{ColumnLayout, InspectReport};
 use crate::util::units::{count, format_size, ratio, seconds, usd};
 
 /// Files listed in the table; JSON lists them all.
 const FILES_SHOWN: usize = 20;
 
-/// The report as tables for a terminal.
-pub fn render(report: &InspectReport) -> String {
+/// The report as a document.
+pub fn render(report: &InspectReport) -> Doc {
     let mut out = header(report);
     if !report.columns.is_empty() {
-        out.push_str(&format!(
-            "Columns (largest first)\n{}\n\n",
-            columns_table(&report.columns)
-        ));
-        out.push_str(&format!(
-            "Column statistics\n{}\n\n",
-            statistics_table(&report.columns)
-        ));
+        out.section("Columns (largest first)", columns_table(&report.columns));
+        out.section("Column statistics", statistics_table(&report.columns));
     }
     if report.source.text_files.is_some() {
-        out.push_str(&text_files(report));
+        out.append(text_files(report));
     } else if !report.files.is_empty() {
-        out.push_str(&parquet_files(report));
+        out.append(parquet_files(report));
     }
     if let Some(p) = &report.projection {
         out.push_str(&format!(
@@ -37,7 +32,7 @@ pub fn render(report: &InspectReport) -> String {
             p.leaf_columns.len(),
         ));
     }
-    out.push_str(&what_if(report));
+    out.append(what_if(report));
     for w in &report.warnings {
         out.push_str(&format!("warning [{}]: {}\n", w.kind.name(), w.message));
     }
@@ -45,7 +40,7 @@ pub fn render(report: &InspectReport) -> String {
         out.push_str(&format!("skipped: {}: {}\n", s.path, s.reason));
     }
     if !report.warnings.is_empty() || !report.skipped.is_empty() {
-        out.push('\n');
+        out.gap();
     }
     out.push_str(&format!(
         "Storage requests: {} in {} s; {}\n",
@@ -61,12 +56,13 @@ pub fn render(report: &InspectReport) -> String {
 }
 
 /// The source, its totals and its bill; for JSONL and CSV, their compression and columns.
-fn header(report: &InspectReport) -> String {
+fn header(report: &InspectReport) -> Doc {
     let totals = &report.totals;
-    let mut out = format!(
-        "prepcost inspect · {} ({})\n",
+    let mut out = Doc::new();
+    out.title(format!(
+        "prepcost inspect · {} ({})",
         report.source.uri, report.source.format
-    );
+    ));
     let row_groups = if report.source.text_files.is_some() {
         String::new()
     } else {
@@ -93,12 +89,12 @@ fn header(report: &InspectReport) -> String {
                 .join(", ")
         ));
     }
-    out.push('\n');
+    out.gap();
     out
 }
 
 /// The files of a JSONL or CSV source.
-fn text_files(report: &InspectReport) -> String {
+fn text_files(report: &InspectReport) -> Doc {
     let mut files = table(&["file", "rows", "size", "decompressed"]);
     for f in report.files.iter().take(FILES_SHOWN) {
         files.add_row(vec![
@@ -109,14 +105,16 @@ fn text_files(report: &InspectReport) -> String {
         ]);
     }
     right_align_numbers(&mut files, 1);
-    let mut out = format!("Files\n{files}\n");
+    let mut out = Doc::new();
+    out.heading("Files");
+    out.table(files);
     more_files(&mut out, report.files.len());
-    out.push('\n');
+    out.gap();
     out
 }
 
 /// The files of a Parquet source and the spread of their row groups.
-fn parquet_files(report: &InspectReport) -> String {
+fn parquet_files(report: &InspectReport) -> Doc {
     let mut files = table(&[
         "file",
         "rows",
@@ -136,7 +134,9 @@ fn parquet_files(report: &InspectReport) -> String {
         ]);
     }
     right_align_numbers(&mut files, 1);
-    let mut out = format!("Files\n{files}\n");
+    let mut out = Doc::new();
+    out.heading("Files");
+    out.table(files);
     more_files(&mut out, report.files.len());
     let rg = &report.row_groups;
     out.push_str(&format!(
@@ -153,9 +153,10 @@ fn parquet_files(report: &InspectReport) -> String {
 }
 
 /// The layouts measured and the one recommended, when the what-if ran.
-fn what_if(report: &InspectReport) -> String {
+fn what_if(report: &InspectReport) -> Doc {
+    let mut out = Doc::new();
     let Some(layouts) = &report.what_if else {
-        return String::new();
+        return out;
     };
     let mut what_if = table(&[
         "layout",
@@ -178,7 +179,8 @@ fn what_if(report: &InspectReport) -> String {
         ]);
     }
     right_align_numbers(&mut what_if, 1);
-    let mut out = format!("What if (re-encoded sample)\n{what_if}\n");
+    out.heading("What if (re-encoded sample)");
+    out.table(what_if);
     if let Some(r) = &report.recommendation {
         let from = if r.sample.row_groups > 0 {
             format!("{} row groups", count(r.sample.row_groups))
@@ -201,11 +203,11 @@ fn what_if(report: &InspectReport) -> String {
             r.min_decode_mb_per_s,
         ));
     }
-    out.push('\n');
+    out.gap();
     out
 }
 
-fn more_files(out: &mut String, files: usize) {
+fn more_files(out: &mut Doc, files: usize) {
     if files > FILES_SHOWN {
         out.push_str(&format!(
             "… and {} more files (--format json lists them all)\n",
@@ -214,7 +216,7 @@ fn more_files(out: &mut String, files: usize) {
     }
 }
 
-fn columns_table(columns: &[ColumnLayout]) -> comfy_table::Table {
+fn columns_table(columns: &[ColumnLayout]) -> Grid {
     let mut t = table(&[
         "column",
         "type",
@@ -250,7 +252,7 @@ fn columns_table(columns: &[ColumnLayout]) -> comfy_table::Table {
     t
 }
 
-fn statistics_table(columns: &[ColumnLayout]) -> comfy_table::Table {
+fn statistics_table(columns: &[ColumnLayout]) -> Grid {
     let mut t = table(&["column", "encodings", "dictionary", "indexes", "min", "max"]);
     for c in columns {
         let mut indexes = Vec::new();

@@ -1,18 +1,19 @@
 //! The table rendering of a `minhash` stage's findings.
 
-use super::common::{right_align_numbers, table};
+use super::doc::{Doc, Grid, right_align_numbers, table};
 use crate::model::near_dedup::{NearDedupReport, Shingle};
 use crate::util::units::{count, format_size, seconds};
 
 /// The near-duplicate section of stage `name`.
-pub(super) fn render(name: &str, nd: &NearDedupReport) -> String {
-    let mut out = format!(
+pub(super) fn render(name: &str, nd: &NearDedupReport) -> Doc {
+    let mut out = Doc::new();
+    out.push_str(&format!(
         "Near duplicates (stage {name}): {} of {} rows removed, {} clusters holding {} documents\n",
         count(nd.rows_removed),
         count(nd.documents),
         count(nd.clusters),
         count(nd.documents_in_clusters),
-    );
+    ));
     let shingles = match nd.shingle {
         Shingle::Word => format!("word {}-grams", nd.ngram),
         Shingle::Char => format!("character {}-grams", nd.char_ngram),
@@ -60,17 +61,18 @@ pub(super) fn render(name: &str, nd: &NearDedupReport) -> String {
         ));
     }
     if nd.clusters > 0 {
-        out.push_str(&format!("{}\n", sizes_table(nd)));
+        out.table(sizes_table(nd));
     }
     if !nd.example_pairs.is_empty() {
-        out.push_str(&format!("Example pairs\n{}\n", pairs_table(nd)));
+        out.heading("Example pairs");
+        out.table(pairs_table(nd));
     }
-    out.push('\n');
+    out.gap();
     out
 }
 
 /// Clusters and their documents by cluster size.
-fn sizes_table(nd: &NearDedupReport) -> comfy_table::Table {
+fn sizes_table(nd: &NearDedupReport) -> Grid {
     let mut sizes = table(&["cluster size", "clusters", "documents"]);
     for bin in nd.cluster_sizes.iter().filter(|b| b.clusters > 0) {
         let range = match bin.max_size {
@@ -85,7 +87,7 @@ fn sizes_table(nd: &NearDedupReport) -> comfy_table::Table {
 }
 
 /// Removed documents beside the ones their clusters kept.
-fn pairs_table(nd: &NearDedupReport) -> comfy_table::Table {
+fn pairs_table(nd: &NearDedupReport) -> Grid {
     let mut pairs = table(&[
         "similarity",
         "kept row",

@@ -1,32 +1,10 @@
-//! What every table renderer shares: the table style, right-aligned numbers, and the lines
-//! for storage requests and their cost.
-
-use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{CellAlignment, Table};
+//! What every report's document shares: the lines for storage requests and their cost, and
+//! projected figures with their intervals.
 
 use crate::model::pricing::RequestPricing;
 use crate::model::profile::Estimate;
 use crate::model::requests::RequestStats;
 use crate::util::units::{count, format_size, usd};
-
-/// A table with `header`, in the style of every prepcost table.
-pub(super) fn table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_BORDERS_ONLY)
-        .set_header(header.to_vec());
-    table
-}
-
-/// Right-aligns every column from `first` on.
-pub(super) fn right_align_numbers(table: &mut Table, first: usize) {
-    let count = table.column_count();
-    for i in first..count {
-        if let Some(column) = table.column_mut(i) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
 
 /// `1 LIST, 2 GET, 2 of them ranged, 128 KiB read`.
 pub(super) fn requests(r: &RequestStats) -> String {

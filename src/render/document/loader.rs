@@ -1,21 +1,23 @@
 //! The terminal report of `loader`: the settings, a scaling table (one row per worker
 //! count), the headline run's latencies and the verdict.
 
-use super::common::{request_cost, requests, right_align_numbers, table};
+use super::common::{request_cost, requests};
+use super::doc::{Doc, Grid, right_align_numbers, table};
 use crate::model::loader::LoaderReport;
 use crate::util::units::{count, format_size, seconds};
 
-/// The report as tables for a terminal.
-pub fn render(report: &LoaderReport) -> String {
+/// The report as a document.
+pub fn render(report: &LoaderReport) -> Doc {
     let source = &report.source;
     let settings = &report.settings;
     let figures = &report.loader;
-    let mut out = format!(
-        "prepcost loader · {} · columns {} · tokenizer {}\n",
+    let mut out = Doc::new();
+    out.title(format!(
+        "prepcost loader · {} · columns {} · tokenizer {}",
         source.uri,
         source.columns.join(", "),
         source.tokenizer
-    );
+    ));
     let shuffle = match (settings.shuffle_buffer_rows, settings.seed) {
         (Some(buffer), Some(seed)) => {
             format!(
@@ -47,8 +49,7 @@ pub fn render(report: &LoaderReport) -> String {
         settings.epochs,
     ));
 
-    out.push_str(&scaling_table(report).to_string());
-    out.push('\n');
+    out.table(scaling_table(report));
 
     let tokens = figures
         .tokens_total
@@ -86,7 +87,7 @@ pub fn render(report: &LoaderReport) -> String {
 }
 
 /// One row per worker count.
-fn scaling_table(report: &LoaderReport) -> comfy_table::Table {
+fn scaling_table(report: &LoaderReport) -> Grid {
     let mut scaling = table(&[
         "workers",
         "rows/s",
