@@ -120,7 +120,7 @@ async fn instrumented(session: &Session, input: &[RecordBatch]) -> (f64, u64) {
         collector.push(batch.clone()).expect("input");
     }
     let input = collector.finish().expect("input");
-    let quiet = Progress::new(true);
+    let quiet = Progress::silent();
     let started = Instant::now();
     let (result, _) = prepcost::pipeline::run(session, &stages, input, "text", &quiet, None, None)
         .await

@@ -21,7 +21,7 @@ pub struct Budget {
     /// Tokens per second the loader must deliver.
     pub min_loader_tokens_per_s: Option<f64>,
     /// Growth over the previous run of the same dataset in the history, as a fraction
-    /// (0.2: 20%), of the source's rows, its bytes on storage and the run's cost.
+    /// (0.2: 20%), of the source's rows and of its bytes on storage.
     pub max_growth: Option<f64>,
     /// Limits on single stages, by stage name.
     pub stages: BTreeMap<String, StageBudget>,
@@ -39,7 +39,6 @@ pub struct StageBudget {
 pub struct Previous {
     pub rows: f64,
     pub file_bytes: f64,
-    pub cost_usd: f64,
 }
 
 /// What growth is measured on, for the figures of the current run.
@@ -175,7 +174,6 @@ impl Checks {
         for (name, was, is) in [
             ("rows", previous.rows, now.rows),
             ("file_bytes", previous.file_bytes, now.file_bytes),
-            ("cost_usd", previous.cost_usd, now.cost_usd),
         ] {
             if was > 0.0 {
                 let grown = Estimate::exact(is / was - 1.0);
@@ -282,7 +280,6 @@ pub fn check_profile(
     let now = Current {
         rows: report.storage.rows as f64,
         file_bytes: report.storage.file_bytes as f64,
-        cost_usd: cost_usd.value,
     };
     checks.growth(budget.max_growth, now, previous);
     checks.done()
@@ -325,7 +322,6 @@ pub fn check_loader(
     let now = Current {
         rows: report.source.rows as f64,
         file_bytes: report.source.projected_compressed_bytes as f64,
-        cost_usd: cost,
     };
     checks.growth(budget.max_growth, now, previous);
     checks.done()
@@ -349,7 +345,6 @@ pub fn check_inspect(
     let now = Current {
         rows: report.totals.rows as f64,
         file_bytes: report.totals.file_bytes as f64,
-        cost_usd: report.cost.requests_usd + report.cost.egress_usd,
     };
     checks.growth(budget.max_growth, now, previous);
     checks.done()
@@ -458,17 +453,15 @@ mod tests {
         let previous = Previous {
             rows: 100.0,
             file_bytes: 1000.0,
-            cost_usd: 0.0,
         };
         let now = Current {
             rows: 130.0,
             file_bytes: 1100.0,
-            cost_usd: 5.0,
         };
         checks.growth(Some(0.2), now, Some(previous));
         let report = checks.done().expect("limits were set");
         let breached: Vec<&str> = report.breaches.iter().map(|b| b.budget.as_str()).collect();
-        // Cost had nothing to grow from; rows grew 30%, bytes 10%.
+        // Rows grew 30%, bytes 10%.
         assert_eq!(breached, ["min_loader_tokens_per_s", "max_growth.rows"]);
         assert_eq!(report.checks.len(), 3);
         assert!(report.breaches[1].message.contains("+30.0%"));

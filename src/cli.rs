@@ -534,10 +534,22 @@ pub struct ReportArgs {
     #[arg(long, value_name = "URI")]
     pub history: Option<String>,
 
+    /// Logs on stderr as text, or as one JSON object per line for log collectors (progress
+    /// lines of --progress plain, budget breaches and errors included).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormatArg,
+
     /// Hold this lock file while running: a second run with the same lock exits with code 1
     /// and names the holder.
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
 }
 
 /// `--progress`.
@@ -669,7 +681,7 @@ pub struct BudgetArgs {
     #[arg(long, value_name = "TOKENS/S", value_parser = parse_limit)]
     pub min_loader_tokens_per_s: Option<f64>,
 
-    /// Most the source's rows, its bytes or the run's cost may grow over the previous run
+    /// Most the source's rows or its bytes may grow over the previous run
     /// of the dataset in --history: 20% or 0.2.
     #[arg(long, value_name = "PERCENT", value_parser = parse_fraction)]
     pub max_growth: Option<f64>,

@@ -131,7 +131,6 @@ pub async fn previous(
     Ok(last.map(|r| Previous {
         rows: r.dataset_rows.unwrap_or(0) as f64,
         file_bytes: r.storage_bytes.unwrap_or(0) as f64,
-        cost_usd: r.projected_cost_usd.or(r.cost_usd).unwrap_or(0.0),
     }))
 }
 

@@ -28,7 +28,7 @@ pub use error::{Error, Result};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cli::{Command, ReportArgs};
+use cli::{Command, LogFormatArg, ReportArgs};
 use config::history::{DiffConfig, HistoryConfig};
 use config::{EstimateConfig, InspectConfig, LoaderConfig, ProfileConfig};
 use model::Report;
@@ -108,7 +108,9 @@ pub async fn run(command: Command) -> Result<Outcome> {
         .transpose()?;
     let (name, dataset) = (command.name(), command.dataset());
     let options = StorageOptions::new(command.storage_options());
-    let progress = Arc::new(Progress::new(reporting.progress.into(), reporting.quiet));
+    let json_logs = reporting.log_format == LogFormatArg::Json;
+    let progress = Progress::new(reporting.progress.into(), reporting.quiet, json_logs);
+    let progress = Arc::new(progress);
     let started = Instant::now();
     let mut task = tokio::spawn(execute(command, Arc::clone(&progress)));
     let ended = tokio::select! {

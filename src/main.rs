@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use clap::Parser;
 use prepcost::cli::Cli;
+use prepcost::cli::LogFormatArg;
+use prepcost::util::json_log::JsonLines;
 use prepcost::util::redact::{RedactingStderr, redact};
 use prepcost::{Error, Exit};
 
@@ -23,7 +25,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    init_tracing();
+    let json_logs = cli.command.reporting().log_format == LogFormatArg::Json;
+    init_tracing(json_logs);
     return_large_blocks_to_the_kernel();
     std::panic::set_hook(Box::new(|info| {
         tracing::debug!("panic: {info}");
@@ -47,16 +50,18 @@ fn main() -> ExitCode {
     // Do not wait for tasks still running after an error or interrupt.
     runtime.shutdown_background();
     match outcome {
-        Ok(result) => finish(result),
+        Ok(result) => finish(result, json_logs),
         Err(_) => {
             let message = LAST_PANIC
                 .lock()
                 .ok()
                 .and_then(|m| m.clone())
                 .unwrap_or_else(|| "unknown".to_string());
-            eprintln!(
-                "prepcost: error: internal error, please report it: {}",
-                redact(&prepcost::error::one_line(&message))
+            let message = prepcost::error::one_line(&message);
+            say(
+                json_logs,
+                "ERROR",
+                &format!("error: internal error, please report it: {message}"),
             );
             ExitCode::from(EXIT_ERROR)
         }
@@ -101,44 +106,61 @@ fn parse() -> Result<Cli, ExitCode> {
 }
 
 /// Prints the report or the error, and the exit code that goes with it.
-fn finish(result: prepcost::Result<prepcost::Outcome>) -> ExitCode {
+fn finish(result: prepcost::Result<prepcost::Outcome>, json_logs: bool) -> ExitCode {
     match result {
         Ok(outcome) => {
             print!("{}", outcome.stdout);
             for breach in &outcome.breaches {
-                eprintln!("prepcost: budget exceeded: {breach}");
+                say(json_logs, "WARN", &format!("budget exceeded: {breach}"));
             }
             match outcome.exit {
                 Exit::Success => ExitCode::SUCCESS,
                 Exit::Breached => ExitCode::from(EXIT_THRESHOLD),
                 Exit::Interrupted(signal) => {
-                    eprintln!(
-                        "prepcost: interrupted by {}; temporary files were removed, nothing was committed",
+                    let said = format!(
+                        "interrupted by {}; temporary files were removed, nothing was committed",
                         signal.name()
                     );
+                    say(json_logs, "WARN", &said);
                     ExitCode::from(signal.exit_code())
                 }
             }
         }
         Err(e @ Error::LockHeld { .. }) => {
-            eprintln!("prepcost: {}", redact(&e.to_string()));
+            say(json_logs, "WARN", &e.to_string());
             ExitCode::from(EXIT_THRESHOLD)
         }
         Err(e) => {
-            eprintln!(
-                "prepcost: error: {}",
-                redact(&prepcost::error::one_line(&e.to_string()))
-            );
+            let message = prepcost::error::one_line(&e.to_string());
+            say(json_logs, "ERROR", &format!("error: {message}"));
             ExitCode::from(EXIT_ERROR)
         }
     }
 }
 
-fn init_tracing() {
+/// One line on stderr, secrets redacted: `prepcost: TEXT`, or with `json_logs` a JSON object
+/// shaped as the log events are.
+fn say(json_logs: bool, level: &str, text: &str) {
+    let text = redact(text);
+    if json_logs {
+        eprintln!("{}", prepcost::util::json_log::message(level, &text));
+    } else {
+        eprintln!("prepcost: {text}");
+    }
+}
+
+/// Logs as `RUST_LOG` asks (none by default; with `json`, prepcost's own at info level, one
+/// JSON object per line).
+fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("off"));
-    tracing_subscriber::fmt()
+    let default = if json { "prepcost=info" } else { "off" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| RedactingStderr)
-        .init();
+        .with_writer(|| RedactingStderr);
+    if json {
+        builder.event_format(JsonLines).init();
+    } else {
+        builder.init();
+    }
 }

@@ -112,9 +112,8 @@ pub fn run(config: &DiffConfig) -> Result<DiffReport> {
 /// A report written by prepcost (`--format json` or `--report`).
 fn read(path: &std::path::Path) -> Result<Value> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Error::io(format!("report {shown}"), e))?;
-    let value: Value = serde_json::from_str(&text)
+    let text = std::fs::read(path).map_err(|e| Error::io(format!("report {shown}"), e))?;
+    let value: Value = serde_json::from_slice(&text)
         .map_err(|e| Error::Usage(format!("{shown}: not a JSON report: {e}")))?;
     if value.get("schema_version").is_none() || value.get("command").is_none() {
         return Err(Error::Usage(format!(

@@ -390,9 +390,9 @@ fn estimate(m: &mut Metrics, r: &EstimateReport) {
     );
     projected(
         m,
-        "prepcost_plan_core_hours",
-        "Planned CPU time of the run, in core-hours.",
-        r.totals.core_hours,
+        "prepcost_plan_cpu_seconds",
+        "Planned CPU time of the run.",
+        r.totals.cpu_seconds,
     );
 }
 

@@ -2,6 +2,7 @@
 //! progress on stderr, readings of the process's resources, and Unicode classes.
 
 pub mod cleanup;
+pub mod json_log;
 pub mod lock;
 pub mod percentile;
 pub mod progress;

@@ -44,6 +44,8 @@ pub struct Progress {
 enum Shown {
     Bars,
     Lines,
+    /// Lines as log events (`--log-format json`).
+    Events,
     Nothing,
 }
 
@@ -56,9 +58,12 @@ struct State {
 }
 
 impl Progress {
-    pub fn new(mode: ProgressMode, quiet: bool) -> Self {
+    /// Progress shown as `mode` says unless `quiet`; with `log_events`, lines go out as log
+    /// events instead of text.
+    pub fn new(mode: ProgressMode, quiet: bool, log_events: bool) -> Self {
         let mode = match (mode, quiet) {
             (_, true) | (ProgressMode::Off, _) => Shown::Nothing,
+            (ProgressMode::Plain, _) if log_events => Shown::Events,
             (ProgressMode::Plain, _) => Shown::Lines,
             (ProgressMode::Auto, _) if std::io::stderr().is_terminal() => Shown::Bars,
             (ProgressMode::Auto, _) => Shown::Nothing,
@@ -72,7 +77,7 @@ impl Progress {
 
     /// Progress that shows nothing and only keeps the journal.
     pub fn silent() -> Self {
-        Self::new(ProgressMode::Off, true)
+        Self::new(ProgressMode::Off, true, false)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -98,6 +103,10 @@ impl Progress {
                 "prepcost: [{:.1} s] {what}",
                 self.started.elapsed().as_secs_f64()
             ),
+            Shown::Events => {
+                let elapsed_s = self.started.elapsed().as_secs_f64();
+                tracing::info!(target: "prepcost", elapsed_s, step = %what, "step started");
+            }
             Shown::Nothing => {}
         }
         state.current = Some((what, Instant::now()));
@@ -133,11 +142,18 @@ impl Progress {
         if let Some(bar) = state.bar.take() {
             bar.finish_and_clear();
         }
-        if self.mode == Shown::Bars {
-            eprintln!(
-                "prepcost: {} done: {rows} rows in {seconds:.2} s",
-                redact(name)
-            );
+        match self.mode {
+            Shown::Bars => {
+                eprintln!(
+                    "prepcost: {} done: {rows} rows in {seconds:.2} s",
+                    redact(name)
+                )
+            }
+            Shown::Events => {
+                let step = redact(name);
+                tracing::info!(target: "prepcost", step = %step, rows, wall_s = seconds, "step finished");
+            }
+            Shown::Lines | Shown::Nothing => {}
         }
         state.finished.push(FinishedStep {
             name: name.to_string(),

@@ -468,9 +468,11 @@ fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
     assert_eq!(result.status.code(), Some(130), "{stderr}");
     assert_eq!(
         stderr.trim(),
-        "prepcost: interrupted; temporary files were removed"
+        "prepcost: interrupted by SIGINT; temporary files were removed, nothing was committed"
     );
-    assert!(result.stdout.is_empty());
+    // The partial report, and nothing else.
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(stdout.contains("interrupted by SIGINT after"), "{stdout}");
     assert!(!out.exists(), "no output from an interrupted run");
     let left: Vec<_> = std::fs::read_dir(&tmp)
         .unwrap()

@@ -424,7 +424,9 @@ async fn a_thousand_files_are_inspected_from_their_footers_alone() {
         ..InspectRequest::default()
     })
     .unwrap();
-    let report = prepcost::commands::inspect::run(&config).await.unwrap();
+    let report = prepcost::commands::inspect::run(&config, None)
+        .await
+        .unwrap();
     assert_eq!(report.totals.files, 1000);
     assert_eq!(report.totals.rows, 100_000);
     let requests = &report.requests;

@@ -134,7 +134,6 @@ const LEVELS: &[(&str, &[&str])] = &[
             "model::profile",
             "model::inspect",
             "model::loader",
-            "model::budget",
             "model::interrupted",
             "model::history",
             "model::diff",
@@ -143,6 +142,7 @@ const LEVELS: &[(&str, &[&str])] = &[
     (
         "base: shared report figures",
         &[
+            "model::budget",
             "model::near_dedup",
             "model::requests",
             "model::tokens",

@@ -107,6 +107,8 @@ pub enum Faults {
     All,
     /// Every multipart part answered 503.
     FailingParts,
+    /// Every PUT and POST answered only after this long (reads are prompt).
+    SlowWrites(Duration),
 }
 
 #[derive(Debug)]
@@ -237,8 +239,13 @@ async fn answer(
     let part = logged.method == "PUT" && logged.query.contains("partNumber=");
     shared.log.lock().unwrap().push(logged);
     let seen = shared.seen.fetch_add(1, Ordering::SeqCst) + 1;
+    if let Faults::SlowWrites(delay) = shared.faults
+        && matches!(request.method(), &Method::PUT | &Method::POST)
+    {
+        tokio::time::sleep(delay).await;
+    }
     let fault = match shared.faults {
-        Faults::None => None,
+        Faults::None | Faults::SlowWrites(_) => None,
         Faults::All => Some(0),
         Faults::FailingParts => part.then_some(0),
         Faults::EveryNth { n, .. } => seen.is_multiple_of(n).then_some((seen / n) % 4),

@@ -150,7 +150,7 @@ pub fn text_batch(text_column: &str, ids: &[i64], texts: &[Option<&str>]) -> Rec
 /// Runs `profile` through the library.
 pub async fn profile(request: ProfileRequest) -> prepcost::Result<ProfileReport> {
     let config = ProfileConfig::resolve(request)?;
-    prepcost::commands::profile::run(&config, &Progress::new(true)).await
+    prepcost::commands::profile::run(&config, &Progress::silent(), None).await
 }
 
 /// The `(name, rows_out, text_bytes_out)` of every stage.
