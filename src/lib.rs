@@ -158,15 +158,10 @@ fn finish(reporting: &ReportArgs, report: Report, exit: Exit) -> Result<Outcome>
         let text = render::render_prometheus(Ending::Finished(&report), unix_now());
         output::write_file(path, &redact(&text))?;
     }
-    let mut breaches: Vec<String> = report
+    let breaches: Vec<String> = report
         .budget()
         .map(|b| b.breaches.iter().map(|b| b.message.clone()).collect())
         .unwrap_or_default();
-    if let Report::Loader(r) = &report
-        && let Some(v) = r.loader.verdict.as_ref().filter(|v| !v.keeps_up)
-    {
-        breaches.push(v.summary.clone());
-    }
     Ok(Outcome {
         stdout: redact(&render::render(&report, reporting.format.into())).into_owned(),
         exit,
