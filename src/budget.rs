@@ -9,6 +9,8 @@ use crate::model::profile::Estimate;
 use crate::model::{EstimateReport, InspectReport, LoaderReport, ProfileReport};
 use crate::util::units::{count, seconds, usd};
 
+use Limit::{AtLeast, AtMost};
+
 /// The limits a run is held to; every one optional.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Budget {
@@ -111,51 +113,70 @@ impl Budget {
     }
 }
 
-/// Checks built up one by one.
-#[derive(Default)]
-struct Checks(BudgetReport);
+/// A limit: the most or the fewest a figure may be; `None` when not set.
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    AtMost(Option<f64>),
+    AtLeast(Option<f64>),
+}
+
+/// Checks built up one by one, on measured figures or on projected ones.
+struct Checks {
+    report: BudgetReport,
+    projected: bool,
+}
 
 impl Checks {
-    /// Holds `actual` to at most `limit` (`at_most`) or at least `limit`.
+    fn new(projected: bool) -> Self {
+        Checks {
+            report: BudgetReport::default(),
+            projected,
+        }
+    }
+
+    /// Holds `actual` to `limit`, the budget `budget` (of `stage`), shown by `show`.
     fn check(
         &mut self,
         (budget, stage): (&str, Option<&str>),
-        (limit, at_most): (Option<f64>, bool),
+        limit: Limit,
         actual: Estimate,
-        projected: bool,
-        show: impl Fn(f64) -> String,
+        show: fn(f64) -> String,
     ) {
-        let Some(limit) = limit else { return };
+        let (limit, at_most) = match limit {
+            Limit::AtMost(Some(limit)) => (limit, true),
+            Limit::AtLeast(Some(limit)) => (limit, false),
+            Limit::AtMost(None) | Limit::AtLeast(None) => return,
+        };
         let value = actual.value;
         let breached = if at_most {
             value > limit
         } else {
             value < limit
         };
-        let basis = if projected { "projected" } else { "measured" };
+        let basis = if self.projected {
+            "projected"
+        } else {
+            "measured"
+        };
         if breached {
-            let what = match stage {
-                Some(stage) => format!("stage '{stage}': "),
-                None => String::new(),
-            };
-            let interval = match projected && actual.low != actual.high {
+            let what = stage.map_or_else(String::new, |s| format!("stage '{s}': "));
+            let interval = match self.projected && actual.low != actual.high {
                 true => format!(" (95% interval {}–{})", show(actual.low), show(actual.high)),
                 false => String::new(),
             };
             let relation = if at_most { "above" } else { "below" };
-            self.0.breaches.push(Breach {
+            let (shown, allowed) = (show(value), show(limit));
+            self.report.breaches.push(Breach {
                 budget: budget.to_string(),
                 stage: stage.map(str::to_string),
                 limit,
                 actual: value,
                 message: format!(
-                    "{what}{basis} {}{interval} is {relation} the budget {budget} = {}",
-                    show(value),
-                    show(limit)
+                    "{what}{basis} {shown}{interval} is {relation} the budget {budget} = {allowed}"
                 ),
             });
         }
-        self.0.checks.push(BudgetCheck {
+        self.report.checks.push(BudgetCheck {
             budget: budget.to_string(),
             stage: stage.map(str::to_string),
             limit,
@@ -165,12 +186,12 @@ impl Checks {
         });
     }
 
-    /// Holds each figure's growth over the previous run to `max_growth`.
+    /// Holds each figure's growth over the previous run to `max_growth` (always measured).
     fn growth(&mut self, max_growth: Option<f64>, now: Current, previous: Option<Previous>) {
         let (Some(limit), Some(previous)) = (max_growth, previous) else {
             return;
         };
-        let percent = |x: f64| format!("{:+.1}%", x * 100.0);
+        let projected = std::mem::replace(&mut self.projected, false);
         for (name, was, is) in [
             ("rows", previous.rows, now.rows),
             ("file_bytes", previous.file_bytes, now.file_bytes),
@@ -178,13 +199,14 @@ impl Checks {
             if was > 0.0 {
                 let grown = Estimate::exact(is / was - 1.0);
                 let budget = format!("max_growth.{name}");
-                self.check((&budget, None), (Some(limit), true), grown, false, percent);
+                self.check((&budget, None), Limit::AtMost(Some(limit)), grown, percent);
             }
         }
+        self.projected = projected;
     }
 
     fn done(self) -> Option<BudgetReport> {
-        (!self.0.is_empty()).then_some(self.0)
+        (!self.report.is_empty()).then_some(self.report)
     }
 }
 
@@ -192,8 +214,16 @@ fn rate(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
+fn percent(x: f64) -> String {
+    format!("{:+.1}%", x * 100.0)
+}
+
 fn secs(x: f64) -> String {
     format!("{} s", seconds(x))
+}
+
+fn tokens_per_s(x: f64) -> String {
+    format!("{} tokens/s", count(x as u64))
 }
 
 /// Holds a `profile` report to `budget`: the projected figures when a sample ran.
@@ -202,10 +232,9 @@ pub fn check_profile(
     report: &ProfileReport,
     previous: Option<Previous>,
 ) -> Option<BudgetReport> {
-    let mut checks = Checks::default();
     let cost = &report.cost;
     let measured_cost = cost.compute_usd + cost.requests_usd + cost.egress_usd;
-    let (cost_usd, wall, drop, projected) = match &report.projected {
+    let (cost_usd, wall, drop) = match &report.projected {
         Some(p) => {
             let t = &p.totals;
             let kept = t.rows_out.scaled(1.0 / t.rows_in.value.max(1.0));
@@ -214,34 +243,31 @@ pub fn check_profile(
                 low: 1.0 - kept.high,
                 high: 1.0 - kept.low,
             };
-            (p.cost_usd, t.run_wall_seconds, drop, true)
+            (p.cost_usd, t.run_wall_seconds, drop)
         }
         None => (
             Estimate::exact(measured_cost),
             Estimate::exact(report.totals.run_wall_seconds),
             Estimate::exact(report.totals.drop_rate),
-            false,
         ),
     };
+    let mut checks = Checks::new(report.projected.is_some());
     checks.check(
         ("max_cost_usd", None),
-        (budget.max_cost_usd, true),
+        AtMost(budget.max_cost_usd),
         cost_usd,
-        projected,
         usd,
     );
     checks.check(
         ("max_seconds", None),
-        (budget.max_seconds, true),
+        AtMost(budget.max_seconds),
         wall,
-        projected,
         secs,
     );
     checks.check(
         ("max_drop_rate", None),
-        (budget.max_drop_rate, true),
+        AtMost(budget.max_drop_rate),
         drop,
-        projected,
         rate,
     );
     for stage in &report.stages {
@@ -264,16 +290,14 @@ pub fn check_profile(
         let named = Some(stage.name.as_str());
         checks.check(
             ("max_seconds", named),
-            (limits.max_seconds, true),
+            AtMost(limits.max_seconds),
             wall,
-            projected,
             secs,
         );
         checks.check(
             ("max_drop_rate", named),
-            (limits.max_drop_rate, true),
+            AtMost(limits.max_drop_rate),
             drop,
-            projected,
             rate,
         );
     }
@@ -291,33 +315,28 @@ pub fn check_loader(
     report: &LoaderReport,
     previous: Option<Previous>,
 ) -> Option<BudgetReport> {
-    let mut checks = Checks::default();
-    let cost = report.cost.requests_usd + report.cost.egress_usd;
-    let exact = Estimate::exact;
+    let mut checks = Checks::new(false);
+    let cost = Estimate::exact(report.cost.requests_usd + report.cost.egress_usd);
+    let wall = Estimate::exact(report.run.wall_seconds);
+    let tokens = Estimate::exact(report.loader.tokens_per_s.unwrap_or(0.0));
+    let fewest = AtLeast(budget.min_loader_tokens_per_s);
     checks.check(
         ("max_cost_usd", None),
-        (budget.max_cost_usd, true),
-        exact(cost),
-        false,
+        AtMost(budget.max_cost_usd),
+        cost,
         usd,
     );
-    let wall = exact(report.run.wall_seconds);
     checks.check(
         ("max_seconds", None),
-        (budget.max_seconds, true),
+        AtMost(budget.max_seconds),
         wall,
-        false,
         secs,
     );
-    let tokens = exact(report.loader.tokens_per_s.unwrap_or(0.0));
-    let per_s = |x: f64| format!("{} tokens/s", count(x as u64));
-    let limit = (budget.min_loader_tokens_per_s, false);
     checks.check(
         ("min_loader_tokens_per_s", None),
-        limit,
+        fewest,
         tokens,
-        false,
-        per_s,
+        tokens_per_s,
     );
     let now = Current {
         rows: report.source.rows as f64,
@@ -333,13 +352,12 @@ pub fn check_inspect(
     report: &InspectReport,
     previous: Option<Previous>,
 ) -> Option<BudgetReport> {
-    let mut checks = Checks::default();
+    let mut checks = Checks::new(false);
     let wall = Estimate::exact(report.run.wall_seconds);
     checks.check(
         ("max_seconds", None),
-        (budget.max_seconds, true),
+        AtMost(budget.max_seconds),
         wall,
-        false,
         secs,
     );
     let now = Current {
@@ -352,21 +370,18 @@ pub fn check_inspect(
 
 /// Holds an `estimate` plan to `budget`: its cost and wall time.
 pub fn check_estimate(budget: &Budget, report: &EstimateReport) -> Option<BudgetReport> {
-    let mut checks = Checks::default();
-    let cost = report.cost.total_usd;
+    let mut checks = Checks::new(true);
+    let (cost, wall) = (report.cost.total_usd, report.totals.wall_seconds);
     checks.check(
         ("max_cost_usd", None),
-        (budget.max_cost_usd, true),
+        AtMost(budget.max_cost_usd),
         cost,
-        true,
         usd,
     );
-    let wall = report.totals.wall_seconds;
     checks.check(
         ("max_seconds", None),
-        (budget.max_seconds, true),
+        AtMost(budget.max_seconds),
         wall,
-        true,
         secs,
     );
     checks.done()
@@ -409,25 +424,19 @@ mod tests {
 
     #[test]
     fn a_breach_is_named_with_its_interval_when_projected() {
-        let mut checks = Checks::default();
+        let mut checks = Checks::new(true);
         let cost = Estimate {
             value: 12.0,
             low: 10.0,
             high: 15.0,
         };
-        checks.check(("max_cost_usd", None), (Some(11.0), true), cost, true, usd);
+        let within = Estimate::exact(99.0);
+        checks.check(("max_cost_usd", None), AtMost(Some(11.0)), cost, usd);
+        checks.check(("max_seconds", None), AtMost(Some(100.0)), within, secs);
         checks.check(
             ("max_seconds", None),
-            (Some(100.0), true),
-            Estimate::exact(99.0),
-            false,
-            secs,
-        );
-        checks.check(
-            ("max_seconds", None),
-            (None, true),
+            AtMost(None),
             Estimate::exact(1e9),
-            false,
             secs,
         );
         let report = checks.done().expect("two limits were set");
@@ -441,14 +450,14 @@ mod tests {
 
     #[test]
     fn a_minimum_is_breached_below_it_and_growth_against_the_previous_run() {
-        let mut checks = Checks::default();
+        let mut checks = Checks::new(true);
         let rate = Estimate::exact(900.0);
+        let fewest = AtLeast(Some(1000.0));
         checks.check(
             ("min_loader_tokens_per_s", None),
-            (Some(1000.0), false),
+            fewest,
             rate,
-            false,
-            |x| x.to_string(),
+            tokens_per_s,
         );
         let previous = Previous {
             rows: 100.0,
@@ -461,9 +470,10 @@ mod tests {
         checks.growth(Some(0.2), now, Some(previous));
         let report = checks.done().expect("limits were set");
         let breached: Vec<&str> = report.breaches.iter().map(|b| b.budget.as_str()).collect();
-        // Rows grew 30%, bytes 10%.
+        // Rows grew 30%, bytes 10%; growth is measured, not projected.
         assert_eq!(breached, ["min_loader_tokens_per_s", "max_growth.rows"]);
         assert_eq!(report.checks.len(), 3);
+        assert_eq!(report.checks[1].basis, "measured");
         assert!(report.breaches[1].message.contains("+30.0%"));
     }
 

@@ -427,3 +427,43 @@ pub fn tool(name: &str, require: &str) -> Option<std::path::PathBuf> {
     }
     found
 }
+
+/// A history kept in object storage (the S3 test server): appended to, read back.
+#[test]
+fn a_history_in_object_storage_is_appended_to_and_read_back() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("reports")).unwrap();
+    let s3 = Server::s3(root.path(), Faults::None);
+    let env = [
+        ("AWS_ENDPOINT_URL", s3.url()),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let data = repo_str("sample-data/en_prose");
+    let history = "s3://reports/history/";
+    for _ in 0..2 {
+        let args = [
+            "inspect",
+            &data,
+            "--quiet",
+            "--history",
+            history,
+            "--max-growth",
+            "0%",
+        ];
+        let run = crate::support::prepcost_env(&args, &env);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let files = std::fs::read_dir(root.path().join("reports/history")).unwrap();
+    assert_eq!(files.count(), 2, "one file per run");
+    let shown = crate::support::prepcost_env(&["history", history, "--format", "json"], &env);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let shown: Value = serde_json::from_str(&shown.stdout).unwrap();
+    let runs = shown["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["command"], "inspect");
+    assert_eq!(runs[1]["dataset_rows"], 30_000);
+    assert_eq!(runs[1]["change"]["dataset_rows"], 0.0);
+}
