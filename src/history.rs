@@ -99,7 +99,11 @@ pub async fn read(
         Err(Error::SourceNotFound { .. }) => return Ok(Vec::new()),
         other => other?,
     };
-    let objects = storage::list(&location).await?;
+    // A history not written to yet is empty: a new prefix lists no object.
+    let objects = match storage::list(&location).await {
+        Err(Error::SourceNotFound { .. }) => return Ok(Vec::new()),
+        other => other?,
+    };
     let mut rows = Vec::new();
     for object in objects
         .iter()
