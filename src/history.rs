@@ -20,7 +20,7 @@ use crate::budget::Previous;
 use crate::error::{Error, Result, one_line};
 use crate::model::Report;
 use crate::storage::instrumented::RequestCounter;
-use crate::storage::{self, StorageOptions};
+use crate::storage::{self, Location, StorageOptions};
 
 /// One row of the history: a run (`stage` absent) or one of its stages.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -59,16 +59,17 @@ pub struct HistoryRow {
 /// Appends `report`'s rows to the history at `uri`, as a new file.
 pub async fn append(uri: &str, report: &Report, options: &StorageOptions) -> Result<()> {
     let now = Utc::now();
-    let rows = rows_of(report, now);
+    let run_id = format!(
+        "{}-{}",
+        now.format("%Y%m%dT%H%M%S%.6fZ"),
+        std::process::id()
+    );
+    let rows = rows_of(report, now, &run_id);
     if rows.is_empty() {
         return Ok(());
     }
     let bytes = encode(&rows).map_err(|e| history_error(uri, e))?;
-    let name = format!(
-        "{}-{}.parquet",
-        now.format("%Y%m%dT%H%M%S%.6fZ"),
-        std::process::id()
-    );
+    let name = format!("{run_id}.parquet");
     let requests = Arc::new(RequestCounter::default());
     match storage::output_location(uri, options, &requests)? {
         Some(remote) => {
@@ -95,25 +96,12 @@ pub async fn read(
     dataset: Option<&str>,
     options: &StorageOptions,
 ) -> Result<Vec<HistoryRow>> {
-    let location = match storage::resolve(uri, options).await {
-        Err(Error::SourceNotFound { .. }) => return Ok(Vec::new()),
-        other => other?,
-    };
-    // A history not written to yet is empty: a new prefix lists no object.
-    let objects = match storage::list(&location).await {
-        Err(Error::SourceNotFound { .. }) => return Ok(Vec::new()),
-        other => other?,
+    let Some((location, files)) = files(uri, options).await? else {
+        return Ok(Vec::new());
     };
     let mut rows = Vec::new();
-    for object in objects
-        .iter()
-        .filter(|o| o.location.as_ref().ends_with(".parquet"))
-    {
-        let failed = |e: object_store::Error| history_error(uri, one_line(&e.to_string()));
-        let got = location.store.get(&object.location).await.map_err(failed)?;
-        let bytes = got.bytes().await.map_err(failed)?;
-        let shown = location.show(&object.location);
-        rows.extend(decode(bytes).map_err(|e| history_error(&shown, e))?);
+    for file in &files {
+        rows.extend(rows_in(&location, file, uri).await?);
     }
     rows.retain(|r| dataset.is_none_or(|d| r.dataset == d));
     rows.sort_by(|a, b| (a.recorded_at_us, &a.run_id).cmp(&(b.recorded_at_us, &b.run_id)));
@@ -127,15 +115,52 @@ pub async fn previous(
     dataset: &str,
     options: &StorageOptions,
 ) -> Result<Option<Previous>> {
-    let rows = read(uri, Some(dataset), options).await?;
-    let last = rows
-        .iter()
-        .rev()
-        .find(|r| r.stage.is_none() && r.command == command);
-    Ok(last.map(|r| Previous {
-        rows: r.dataset_rows.unwrap_or(0) as f64,
-        file_bytes: r.storage_bytes.unwrap_or(0) as f64,
-    }))
+    let Some((location, files)) = files(uri, options).await? else {
+        return Ok(None);
+    };
+    // Files are named by the time they were written: read back from the newest until a run
+    // of `command` on `dataset` turns up.
+    for file in files.iter().rev() {
+        let rows = rows_in(&location, file, uri).await?;
+        let last = rows
+            .iter()
+            .rev()
+            .find(|r| r.stage.is_none() && r.command == command && r.dataset == dataset);
+        if let Some(r) = last {
+            return Ok(Some(Previous {
+                rows: r.dataset_rows.unwrap_or(0) as f64,
+                file_bytes: r.storage_bytes.unwrap_or(0) as f64,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The history's store and its files, oldest first; `None` for a history not written to yet
+/// (a missing directory, or a prefix with no object).
+async fn files(uri: &str, options: &StorageOptions) -> Result<Option<(Location, Vec<ObjectPath>)>> {
+    let location = match storage::resolve(uri, options).await {
+        Err(Error::SourceNotFound { .. }) => return Ok(None),
+        other => other?,
+    };
+    let objects = match storage::list(&location).await {
+        Err(Error::SourceNotFound { .. }) => return Ok(None),
+        other => other?,
+    };
+    let files = objects
+        .into_iter()
+        .map(|o| o.location)
+        .filter(|path| path.as_ref().ends_with(".parquet"))
+        .collect();
+    Ok(Some((location, files)))
+}
+
+/// The rows of one history file.
+async fn rows_in(location: &Location, file: &ObjectPath, uri: &str) -> Result<Vec<HistoryRow>> {
+    let failed = |e: object_store::Error| history_error(uri, one_line(&e.to_string()));
+    let got = location.store.get(file).await.map_err(failed)?;
+    let bytes = got.bytes().await.map_err(failed)?;
+    decode(bytes).map_err(|e| history_error(&location.show(file), e))
 }
 
 fn history_error(uri: &str, message: impl Into<String>) -> Error {
@@ -146,14 +171,10 @@ fn history_error(uri: &str, message: impl Into<String>) -> Error {
 }
 
 /// The run row and stage rows of `report`, recorded at `now`.
-fn rows_of(report: &Report, now: DateTime<Utc>) -> Vec<HistoryRow> {
+fn rows_of(report: &Report, now: DateTime<Utc>, run_id: &str) -> Vec<HistoryRow> {
     let base = HistoryRow {
         recorded_at_us: now.timestamp_micros(),
-        run_id: format!(
-            "{}-{}",
-            now.format("%Y%m%dT%H%M%S%.6fZ"),
-            std::process::id()
-        ),
+        run_id: run_id.to_string(),
         command: report.command().to_string(),
         dataset: report.dataset().to_string(),
         prepcost_version: env!("CARGO_PKG_VERSION").to_string(),

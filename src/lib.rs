@@ -220,23 +220,29 @@ fn interrupted(
 async fn execute(command: Command, progress: Arc<Progress>) -> Result<Report> {
     let history = command.reporting().history.clone();
     let options = StorageOptions::new(command.storage_options());
-    let previous = |command, dataset| previous(history.as_deref(), command, dataset, &options);
+    // The history is read only when a growth budget needs its previous run.
+    let previous = |command, dataset, growth: Option<f64>| {
+        previous(growth.and(history.as_deref()), command, dataset, &options)
+    };
     Ok(match command {
         Command::Profile(args) => {
             let config = ProfileConfig::resolve(args.into())?;
-            let previous = previous("profile", &config.source.uri).await?;
+            let growth = config.budget.max_growth;
+            let previous = previous("profile", &config.source.uri, growth).await?;
             Report::Profile(Box::new(
                 commands::profile::run(&config, &progress, previous).await?,
             ))
         }
         Command::Inspect(args) => {
             let config = InspectConfig::resolve(args.into())?;
-            let previous = previous("inspect", &config.source).await?;
+            let growth = config.budget.max_growth;
+            let previous = previous("inspect", &config.source, growth).await?;
             Report::Inspect(Box::new(commands::inspect::run(&config, previous).await?))
         }
         Command::Loader(args) => {
             let config = LoaderConfig::resolve(args.into())?;
-            let previous = previous("loader", &config.source).await?;
+            let growth = config.budget.max_growth;
+            let previous = previous("loader", &config.source, growth).await?;
             Report::Loader(Box::new(
                 commands::loader::run(&config, &progress, previous).await?,
             ))
