@@ -9,10 +9,13 @@ use crate::source::SampleBy;
 
 use crate::budget::{Budget, non_negative, parse_fraction};
 use crate::config::{EstimateRequest, InspectRequest, LoaderRequest, PriceFlags, ProfileRequest};
+use crate::engine::cluster::{self, ExecutorSettings, Node, SchedulerSettings};
+use crate::error::{Error, Result};
 use crate::render::Format;
 use crate::source::OnError;
 use crate::storage::options::parse_pair;
 use crate::util::progress::ProgressMode;
+use crate::util::resources;
 use crate::util::units::parse_size;
 
 /// prepcost: what preparing a training dataset costs — time, CPU, memory, storage and money
@@ -21,7 +24,100 @@ use crate::util::units::parse_size;
 #[command(name = "prepcost", version, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Invocation,
+}
+
+/// A run that reports, or a node of a cluster that serves until it is stopped.
+#[derive(Debug, Subcommand)]
+pub enum Invocation {
+    #[command(flatten)]
+    Run(Command),
+    /// Run a node of an Apache DataFusion Ballista cluster that knows prepcost's functions,
+    /// for `profile --engine ballista`.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// `prepcost cluster …`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Run a scheduler: clients send it their queries, it splits them into tasks for the
+    /// executors.
+    Scheduler(SchedulerArgs),
+    /// Run an executor: it registers with the scheduler and runs the tasks it is given.
+    Executor(ExecutorArgs),
+}
+
+impl TryFrom<ClusterCommand> for Node {
+    type Error = Error;
+
+    fn try_from(command: ClusterCommand) -> Result<Self> {
+        Ok(match command {
+            ClusterCommand::Scheduler(args) => Node::Scheduler(SchedulerSettings {
+                bind: args.bind,
+                external_host: args.external_host,
+            }),
+            ClusterCommand::Executor(args) => Node::Executor(ExecutorSettings {
+                scheduler: cluster::scheduler_address(&args.scheduler)?,
+                bind_host: args.bind,
+                external_host: args.external_host,
+                port: args.port,
+                grpc_port: args.grpc_port,
+                concurrency: match args.concurrency {
+                    Some(0) => return Err(Error::Usage("--concurrency must be at least 1".into())),
+                    Some(n) => n,
+                    None => resources::cores(),
+                },
+                work_dir: args.work_dir,
+            }),
+        })
+    }
+}
+
+/// `prepcost cluster scheduler`.
+#[derive(Debug, Clone, Args)]
+pub struct SchedulerArgs {
+    /// Where to listen for clients and executors.
+    #[arg(long, value_name = "HOST:PORT", default_value = "0.0.0.0:50050")]
+    pub bind: std::net::SocketAddr,
+
+    /// The host name executors and clients reach this scheduler by [default: the bind
+    /// address, or localhost when it is 0.0.0.0].
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+}
+
+/// `prepcost cluster executor`.
+#[derive(Debug, Clone, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler to serve: HOST:PORT or df://HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub scheduler: String,
+
+    /// Tasks to run at once [default: the machine's cores].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// The address its services listen on.
+    #[arg(long, value_name = "HOST", default_value = "0.0.0.0")]
+    pub bind: String,
+
+    /// The host name the scheduler and clients reach this executor by [default: the bind
+    /// address, or this machine's host name when it is 0.0.0.0].
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+
+    /// Its Arrow Flight port, for results and shuffle data.
+    #[arg(long, value_name = "PORT", default_value_t = 50051)]
+    pub port: u16,
+
+    /// Its gRPC port, for tasks.
+    #[arg(long, value_name = "PORT", default_value_t = 50052)]
+    pub grpc_port: u16,
+
+    /// Where it keeps shuffle files [default: a temporary directory].
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -404,6 +500,16 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "SIZE", env = "PREPCOST_MEMORY_LIMIT", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
 
+    /// Where the stages run: local (this process), ballista (the cluster of --scheduler) or
+    /// ballista-standalone (a scheduler and executor started in this process)
+    /// [default: local, or the pipeline file's [run] engine].
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
+
+    /// The Ballista scheduler of --engine ballista: df://HOST:PORT.
+    #[arg(long, value_name = "URL")]
+    pub scheduler: Option<String>,
+
     /// Compute price in USD per vCPU-hour [default: 0.0504].
     #[arg(long, value_name = "USD", env = "PREPCOST_USD_PER_VCPU_HOUR")]
     pub usd_per_vcpu_hour: Option<f64>,
@@ -656,6 +762,8 @@ impl From<ProfileArgs> for ProfileRequest {
             seed: args.seed,
             on_error: args.on_error.into(),
             budget: args.budget.into(),
+            engine: args.engine,
+            scheduler: args.scheduler,
         }
     }
 }

@@ -115,12 +115,30 @@ impl Error {
 /// The message of a DataFusion error on one line, without the layers of wrapping that say
 /// nothing to a user ("External error: Arrow error: …").
 pub fn describe(e: &DataFusionError) -> String {
+    if let Some(message) = missing_function(&e.to_string()) {
+        return message;
+    }
     let root = e.find_root();
     let text = match root {
         DataFusionError::Context(..) | DataFusionError::Shared(_) => root.to_string(),
         other => other.message().into_owned(),
     };
     one_line(strip_prefixes(&text))
+}
+
+/// What a cluster node that lacks one of prepcost's functions means, from the message its
+/// registry or codec gives (`There is no UDF named "nfkc" in the TaskContext`,
+/// `PhysicalExtensionCodec is not provided for scalar function nfkc`), quoted or not.
+fn missing_function(text: &str) -> Option<String> {
+    let text = text.replace(['\\', '"'], "");
+    let (_, rest) = text
+        .split_once("no UDF named ")
+        .or_else(|| text.split_once("is not provided for scalar function "))?;
+    let name = rest.split_whitespace().next()?;
+    let name = name.trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+    Some(format!(
+        "the cluster does not know the function '{name}': a node is not a prepcost one; start the scheduler and every executor with `prepcost cluster`"
+    ))
 }
 
 /// Any error message on one line, without the layer names wrapped errors repeat.
@@ -187,6 +205,20 @@ mod tests {
     fn one_line_joins_lines() {
         assert_eq!(one_line("a\n  b\n\nc  "), "a; b; c");
         assert_eq!(one_line("single"), "single");
+    }
+
+    #[test]
+    fn a_function_missing_on_a_node_is_named() {
+        let e = DataFusionError::Execution(
+            "Job abc failed: Task failed:\nError: Plan(\"There is no UDF named \\\"text_hash\\\" in the TaskContext\")".into(),
+        );
+        let message = describe(&e);
+        assert!(message.contains("function 'text_hash'"), "{message}");
+        assert!(!message.contains('\n'));
+        let e = DataFusionError::NotImplemented(
+            "PhysicalExtensionCodec is not provided for scalar function nfkc".into(),
+        );
+        assert!(describe(&e).contains("function 'nfkc'"));
     }
 
     #[test]

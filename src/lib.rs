@@ -28,7 +28,7 @@ pub use error::{Error, Result};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cli::{Command, LogFormatArg, ReportArgs};
+use cli::{ClusterCommand, Command, LogFormatArg, ReportArgs};
 use config::history::{DiffConfig, HistoryConfig};
 use config::{EstimateConfig, InspectConfig, LoaderConfig, ProfileConfig};
 use model::Report;
@@ -94,6 +94,12 @@ const DROP_GRACE: Duration = Duration::from_millis(700);
 /// library, instead of again in every crate that awaits it.)
 pub fn run_blocking(runtime: &tokio::runtime::Runtime, command: Command) -> Result<Outcome> {
     runtime.block_on(run(command))
+}
+
+/// Serves a cluster node on `runtime` until it fails or the process is stopped.
+pub fn serve_blocking(runtime: &tokio::runtime::Runtime, node: ClusterCommand) -> Result<()> {
+    let node = node.try_into()?;
+    runtime.block_on(commands::cluster::serve(&node))
 }
 
 /// Runs `command` under its lock until it ends or a signal stops it, then writes its reports,

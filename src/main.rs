@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 
 use clap::Parser;
-use prepcost::cli::Cli;
 use prepcost::cli::LogFormatArg;
+use prepcost::cli::{Cli, ClusterCommand, Invocation};
 use prepcost::util::json_log::JsonLines;
 use prepcost::util::redact::{RedactingStderr, redact};
 use prepcost::{Error, Exit};
@@ -25,7 +25,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    let json_logs = cli.command.reporting().log_format == LogFormatArg::Json;
+    let command = match cli.command {
+        Invocation::Run(command) => command,
+        Invocation::Cluster(node) => return serve(node),
+    };
+    let json_logs = command.reporting().log_format == LogFormatArg::Json;
     init_tracing(json_logs);
     return_large_blocks_to_the_kernel();
     std::panic::set_hook(Box::new(|info| {
@@ -34,18 +38,12 @@ fn main() -> ExitCode {
             *last = Some(info.to_string());
         }
     }));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("prepcost: error: starting the async runtime: {e}");
-            return ExitCode::from(EXIT_ERROR);
-        }
+        Err(code) => return code,
     };
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        prepcost::run_blocking(&runtime, cli.command)
+        prepcost::run_blocking(&runtime, command)
     }));
     // Do not wait for tasks still running after an error or interrupt.
     runtime.shutdown_background();
@@ -63,6 +61,34 @@ fn main() -> ExitCode {
                 "ERROR",
                 &format!("error: internal error, please report it: {message}"),
             );
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// The multi-threaded runtime commands run on.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("prepcost: error: starting the async runtime: {e}");
+            ExitCode::from(EXIT_ERROR)
+        })
+}
+
+/// Serves a cluster node until it fails (one line, exit code 2) or the process is stopped.
+fn serve(node: ClusterCommand) -> ExitCode {
+    init_tracing(false);
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match prepcost::serve_blocking(&runtime, node) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = prepcost::error::one_line(&e.to_string());
+            say(false, "ERROR", &format!("error: {message}"));
             ExitCode::from(EXIT_ERROR)
         }
     }

@@ -48,7 +48,7 @@ pub async fn run(
         .map(|spec| stages::build(spec, &config.source))
         .collect::<Result<_>>()?;
     let location = storage::resolve(&config.source.uri, &source_options(config)).await?;
-    let session = Session::new(config.memory_limit)?;
+    let session = Session::new(config.memory_limit, &config.engine).await?;
     session.register_store(&location);
     let mut source = Source::open(location, &session, config).await?;
 
@@ -432,7 +432,7 @@ fn report(
             pipeline_hash: stages::spec::pipeline_hash(&config.stages),
             memory_limit_bytes: config.memory_limit,
             threads: session.threads,
-            engine: "datafusion (local)",
+            engine: config.engine.name(),
         },
         sample: None,
         projected: None,

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::pricing::PriceFlags;
 use crate::budget::{Budget, StageBudget, non_negative, parse_fraction};
+use crate::engine::Engine;
 use crate::error::{Error, Result, one_line};
 use crate::source::SourceFormat;
 use crate::stages::spec::{
@@ -27,6 +28,15 @@ struct PipelineFile {
     output: Option<OutputSection>,
     pricing: Option<PricingSection>,
     budget: Option<BudgetSection>,
+    run: Option<RunSection>,
+}
+
+/// `[run]`: where the pipeline runs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunSection {
+    engine: Option<Spanned<String>>,
+    scheduler: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,6 +106,9 @@ pub struct Pipeline {
     pub prices: PriceFlags,
     pub storage_options: Vec<(String, String)>,
     pub budget: Budget,
+    /// `[run] engine` and `scheduler`: where the stages run, unless the command line says.
+    pub engine: Option<String>,
+    pub scheduler: Option<String>,
 }
 
 impl Pipeline {
@@ -123,6 +136,8 @@ impl Pipeline {
             prices: PriceFlags::default(),
             storage_options: Vec::new(),
             budget: Budget::default(),
+            engine: None,
+            scheduler: None,
         }
     }
 
@@ -145,7 +160,10 @@ impl Pipeline {
         let stages = file.stages(parsed.stages.unwrap_or_default())?;
         let prices = file.prices(&parsed.pricing.unwrap_or_default())?;
         let budget = file.budget(parsed.budget.unwrap_or_default(), &stages)?;
+        let (engine, scheduler) = file.run(parsed.run.unwrap_or_default())?;
         Ok(Pipeline {
+            engine,
+            scheduler,
             budget,
             prices,
             storage_options: source
@@ -200,6 +218,22 @@ impl FileText<'_> {
                 ),
             )),
         }
+    }
+
+    /// `[run]`: an engine prepcost knows, with the scheduler `ballista` needs.
+    fn run(&self, run: RunSection) -> Result<(Option<String>, Option<String>)> {
+        let scheduler = run.scheduler.map(|s| (s.span().start, s.into_inner()));
+        let Some(engine) = run.engine else {
+            return Ok((None, scheduler.map(|(_, s)| s)));
+        };
+        let at = engine.span().start;
+        let engine = engine.into_inner();
+        let scheduler_text = scheduler.as_ref().map(|(_, s)| s.as_str());
+        if let Err(e) = Engine::parse(&engine, scheduler_text) {
+            let at = scheduler.as_ref().map_or(at, |(at, _)| *at);
+            return Err(self.error(at, &format!("[run]: {e}")));
+        }
+        Ok((Some(engine), scheduler.map(|(_, s)| s)))
     }
 
     /// The `[[stages]]`: at least one, with distinct names.

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::pipeline_file::Pipeline;
 use super::pricing::{PriceFlags, pricing};
 use crate::budget::Budget;
+use crate::engine::Engine;
 use crate::engine::memory::default_limit;
 use crate::error::{Error, Result};
 use crate::model::pricing::Pricing;
@@ -39,6 +40,9 @@ pub struct ProfileRequest {
     pub on_error: OnError,
     /// Limits from the command line, over those of the pipeline file.
     pub budget: Budget,
+    /// `--engine` and `--scheduler`, over the pipeline file's `[run]`.
+    pub engine: Option<String>,
+    pub scheduler: Option<String>,
 }
 
 /// A fully resolved `profile` run.
@@ -55,6 +59,8 @@ pub struct ProfileConfig {
     /// Runs on a sample and projects to the whole dataset.
     pub sample: Option<SampleSpec>,
     pub budget: Budget,
+    /// Where the stages run.
+    pub engine: Engine,
 }
 
 impl ProfileConfig {
@@ -85,9 +91,12 @@ impl ProfileConfig {
         let budget = pipeline.budget.overridden_by(request.budget);
         let budget = budget.for_command("profile").map_err(Error::Usage)?;
         // Options on the command line come after, and so win over, those of the file.
+        let run = (pipeline.engine, pipeline.scheduler);
+        let engine = engine((request.engine, request.scheduler), run)?;
         let mut storage_options = pipeline.storage_options;
         storage_options.extend(request.storage_options);
         Ok(ProfileConfig {
+            engine,
             source: SourceSpec {
                 uri,
                 format: pipeline.format,
@@ -119,6 +128,24 @@ impl ProfileConfig {
                 None => None,
             },
         })
+    }
+}
+
+/// The engine `--engine` / `--scheduler` name, or else the pipeline file's `[run]`; a
+/// scheduler alone means `ballista`, and the file's scheduler serves only its engine.
+fn engine(
+    (name, scheduler): (Option<String>, Option<String>),
+    (file_engine, file_scheduler): (Option<String>, Option<String>),
+) -> Result<Engine> {
+    let name = name.or(file_engine);
+    let file_scheduler = match name.as_deref() {
+        None | Some("ballista") => file_scheduler,
+        Some(_) => None,
+    };
+    match (name, scheduler.or(file_scheduler)) {
+        (Some(name), scheduler) => Engine::parse(&name, scheduler.as_deref()),
+        (None, None) => Ok(Engine::Local),
+        (None, Some(scheduler)) => Engine::parse("ballista", Some(&scheduler)),
     }
 }
 

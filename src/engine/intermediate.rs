@@ -304,8 +304,12 @@ impl<'a> Collector<'a> {
         Ok(())
     }
 
-    /// The collected result.
-    pub fn finish(self) -> Result<Intermediate> {
+    /// The collected result. With a cap of 0 (a cluster's session) it is a file even when
+    /// it is empty.
+    pub fn finish(mut self) -> Result<Intermediate> {
+        if self.cap == 0 && self.spill.is_none() {
+            self.start_spilling()?;
+        }
         let storage;
         let bytes;
         match self.spill {
@@ -376,7 +380,7 @@ fn gc_views(batch: RecordBatch, which: impl Fn(&ArrayRef) -> bool) -> Result<Rec
 }
 
 /// `schema` with string and binary views as plain string and binary arrays.
-fn without_views(schema: &SchemaRef) -> datafusion::arrow::datatypes::Schema {
+pub fn without_views(schema: &SchemaRef) -> datafusion::arrow::datatypes::Schema {
     use datafusion::arrow::datatypes::{Field, Schema};
     let fields: Vec<Field> = schema
         .fields()

@@ -1,5 +1,5 @@
 //! The DataFusion session of a run: runtime with the memory budget and a private spill
-//! directory, the prepcost UDFs, and the engine settings.
+//! directory, the prepcost UDFs, the engine settings, and the engine its queries run on.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -10,6 +10,7 @@ use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use tempfile::TempDir;
 
+use super::cluster::{self, Engine};
 use super::intermediate::{Collector, Intermediate};
 use super::memory::{self, PeakMemoryPool};
 use super::udf::pii::{PiiRedact, PiiTally};
@@ -35,6 +36,9 @@ pub struct Session {
     pub ctx: SessionContext,
     pub pool: Arc<PeakMemoryPool>,
     pub threads: usize,
+    /// Results are held in memory up to their share of the limit; 0 on a cluster, whose
+    /// executors read every result from a file.
+    result_cap: usize,
     temp_dir: TempDir,
     /// Keeps `temp_dir` on the list an interrupted run removes.
     _listed: cleanup::Registered,
@@ -45,8 +49,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// A local session limited to `memory_limit` bytes of pooled memory.
-    pub fn new(memory_limit: u64) -> Result<Self> {
+    /// A session on `engine`, limited to `memory_limit` bytes of pooled memory in this
+    /// process. On a cluster, its temporary directory must be one the executors can read.
+    pub async fn new(memory_limit: u64, engine: &Engine) -> Result<Self> {
         let temp_dir = tempfile::Builder::new()
             .prefix("prepcost-")
             .tempdir()
@@ -75,13 +80,17 @@ impl Session {
         let optimizer = &mut config.options_mut().optimizer;
         optimizer.hash_join_single_partition_threshold = limit / 8;
         optimizer.hash_join_single_partition_threshold_rows = usize::MAX;
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
-        super::udf::register_all(&ctx);
+        let ctx = cluster::context(engine, config, runtime).await?;
         let redactions = Arc::new(PiiTally::default());
         ctx.register_udf(ScalarUDF::from(PiiRedact::tallying(Arc::clone(
             &redactions,
         ))));
+        let result_cap = match engine.is_distributed() {
+            true => 0,
+            false => limit / INTERMEDIATE_SHARE,
+        };
         Ok(Session {
+            result_cap,
             redactions,
             ctx,
             pool,
@@ -92,7 +101,8 @@ impl Session {
         })
     }
 
-    /// A collector for a step's result: in memory up to a third of the limit, spilled beyond.
+    /// A collector for a step's result: in memory up to a third of the limit, spilled beyond
+    /// (on a cluster, always written to a file).
     pub fn collector(
         &self,
         schema: datafusion::arrow::datatypes::SchemaRef,
@@ -103,7 +113,7 @@ impl Session {
             schema,
             text_column,
             &self.ctx.runtime_env().memory_pool,
-            self.pool.limit() / INTERMEDIATE_SHARE,
+            self.result_cap,
             name,
             self.temp_dir(),
         )

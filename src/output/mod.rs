@@ -7,11 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use datafusion::common::Column;
 use datafusion::common::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::DataFusionError;
-use datafusion::prelude::col;
+use datafusion::logical_expr::{Expr, cast};
+use datafusion::prelude::{DataFrame, col};
 
+use crate::engine::intermediate::without_views;
 use crate::engine::{HIDDEN_COLUMNS, INPUT_TABLE, Intermediate, SOURCE_ROW, Session};
 use crate::error::{Error, Result, describe, is_out_of_memory};
 use crate::model::profile::OutputReport;
@@ -130,6 +133,7 @@ async fn write_parquet(
         .await
         .and_then(|f| f.sort(vec![col(SOURCE_ROW).sort(true, false)]))
         .and_then(|f| f.drop_columns(&HIDDEN_COLUMNS))
+        .and_then(plain_columns)
         .map_err(engine_error)?;
     let mut options = TableParquetOptions::default();
     options.global.compression = Some(OUTPUT_COMPRESSION.to_string());
@@ -143,6 +147,18 @@ async fn write_parquet(
         .deregister_table(INPUT_TABLE)
         .map_err(engine_error)?;
     Ok(())
+}
+
+/// `frame` with its string and binary view columns as plain strings and binaries, as they
+/// are stored: the output's schema depends neither on the engine nor on whether a step's
+/// result was spilled.
+fn plain_columns(frame: DataFrame) -> datafusion::error::Result<DataFrame> {
+    let plain = without_views(frame.schema().inner());
+    let columns = plain.fields().iter().map(|field| {
+        let column = Expr::Column(Column::new_unqualified(field.name()));
+        cast(column, field.data_type().clone()).alias(field.name())
+    });
+    frame.select(columns.collect::<Vec<_>>())
 }
 
 /// Writes `text` to the file `path` atomically: into a temporary file beside it, then renamed.

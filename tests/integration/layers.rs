@@ -26,6 +26,7 @@ const LEVELS: &[(&str, &[&str])] = &[
             "commands::estimate",
             "commands::history",
             "commands::diff",
+            "commands::cluster",
         ],
     ),
     ("config", &["config"]),
@@ -120,6 +121,7 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("data: source settings", &["source::spec"]),
     ("data: the engine", &["engine"]),
     ("data: the session", &["engine::session"]),
+    ("data: the engine a session runs on", &["engine::cluster"]),
     ("data: intermediate results", &["engine::intermediate"]),
     (
         "data: memory and functions",

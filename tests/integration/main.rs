@@ -1,6 +1,8 @@
 //! prepcost's integration tests: one test binary, one module per area.
 
 mod cli;
+#[cfg(feature = "ballista")]
+mod cluster;
 mod curation;
 mod datasets;
 mod estimate;

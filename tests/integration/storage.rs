@@ -11,7 +11,7 @@ use crate::servers::{ACCESS_KEY, Counts, Faults, SECRET_KEY, Server, copy_tree};
 use crate::support::{Run, assert_error, prepcost_env, repo, repo_str};
 
 /// The environment that points prepcost's S3 client at `server`.
-fn s3_env(server: &Server) -> Vec<(&'static str, String)> {
+pub fn s3_env(server: &Server) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", server.url()),
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),

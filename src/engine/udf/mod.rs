@@ -52,6 +52,7 @@ macro_rules! text_udf {
 
 mod char_count;
 mod collapse_whitespace;
+pub mod keep_rows;
 mod kernels;
 pub mod lang;
 mod nfc;
@@ -65,6 +66,7 @@ mod word_count;
 
 pub use char_count::CharCount;
 pub use collapse_whitespace::{CollapseWhitespace, collapse_whitespace};
+pub use keep_rows::KeepRows;
 pub use nfc::{Nfc, nfc};
 pub use nfkc::{Nfkc, nfkc};
 pub use quality::{C4Clean, QualityFilter};

@@ -8,7 +8,6 @@
 mod budget;
 mod clusters;
 mod examples;
-mod keep;
 mod params;
 mod run;
 mod sign;
@@ -17,10 +16,10 @@ use async_trait::async_trait;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionContext, col};
 
-use keep::KeepRows;
 pub use params::{MinhashParams, PARAMS};
 use run::Run;
 
+use crate::engine::udf::KeepRows;
 use crate::engine::{HIDDEN_COLUMNS, INPUT_TABLE, SOURCE_ROW};
 use crate::stages::stage::{Planned, Stage, StageError, StageInput};
 use crate::tokenizer::is_text;

@@ -1,10 +1,11 @@
 //! The filter that applies a `minhash` stage's decision: a UDF over `__source_row` that is
-//! true for the rows not removed.
+//! true for the rows not removed. The removed rows are part of the function's value; on a
+//! cluster they travel inside the plan ([`KeepRows::encode`], [`KeepRows::decode`]).
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, BooleanArray};
-use datafusion::arrow::buffer::BooleanBuffer;
+use datafusion::arrow::buffer::{BooleanBuffer, Buffer};
 use datafusion::arrow::datatypes::{DataType, UInt64Type};
 use datafusion::common::{Result as DfResult, exec_err};
 use datafusion::logical_expr::{
@@ -13,17 +14,38 @@ use datafusion::logical_expr::{
 
 /// The filter of the stage's result: true for the rows whose `__source_row` is not removed.
 #[derive(Debug)]
-pub(super) struct KeepRows {
+pub struct KeepRows {
     removed: BooleanBuffer,
     signature: Signature,
 }
 
 impl KeepRows {
-    pub(super) fn new(removed: BooleanBuffer) -> Self {
+    /// The SQL name of the filter.
+    pub const NAME: &str = "minhash_keep";
+
+    /// Keeps the rows whose `__source_row` is not set in `removed`.
+    pub fn new(removed: BooleanBuffer) -> Self {
         Self {
             removed,
             signature: Signature::exact(vec![DataType::UInt64], Volatility::Immutable),
         }
+    }
+
+    /// The removed rows as bytes: their count, then the bitmap.
+    pub fn encode(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&(self.removed.len() as u64).to_le_bytes());
+        buf.extend_from_slice(self.removed.sliced().as_slice());
+    }
+
+    /// The filter [`KeepRows::encode`] wrote; `None` for bytes it did not write.
+    pub fn decode(buf: &[u8]) -> Option<Self> {
+        let (len, bits) = buf.split_first_chunk::<8>()?;
+        let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+        if bits.len() != len.div_ceil(8) {
+            return None;
+        }
+        let removed = BooleanBuffer::new(Buffer::from(bits.to_vec()), 0, len);
+        Some(Self::new(removed))
     }
 }
 
@@ -44,7 +66,7 @@ impl std::hash::Hash for KeepRows {
 
 impl ScalarUDFImpl for KeepRows {
     fn name(&self) -> &str {
-        "minhash_keep"
+        Self::NAME
     }
 
     fn signature(&self) -> &Signature {
@@ -71,5 +93,20 @@ impl ScalarUDFImpl for KeepRows {
             })
             .collect();
         Ok(ColumnarValue::Array(Arc::new(keep)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removed_rows_survive_encoding() {
+        let removed = BooleanBuffer::from_iter((0..77).map(|i| i % 5 == 3));
+        let mut buf = Vec::new();
+        KeepRows::new(removed.clone()).encode(&mut buf);
+        assert_eq!(KeepRows::decode(&buf).unwrap().removed, removed);
+        assert!(KeepRows::decode(&buf[..buf.len() - 1]).is_none());
+        assert!(KeepRows::decode(&[1, 2]).is_none());
     }
 }

@@ -1,0 +1,134 @@
+//! The Ballista side of a cluster run: the client's context, and the scheduler and executor
+//! of `prepcost cluster`, each knowing every prepcost function and codec.
+
+use std::sync::Arc;
+
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::utils::default_session_builder;
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::start_server;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::registry::FunctionRegistry;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use super::codec::{LogicalCodec, PhysicalCodec};
+use super::{Engine, ExecutorSettings, SchedulerSettings};
+use crate::engine::udf;
+use crate::error::{Error, Result};
+
+/// The client's context on a cluster: queries are planned here and sent to the scheduler.
+/// A standalone engine first starts a scheduler and an executor in this process, on the
+/// session's runtime (its memory pool and spill directory).
+pub async fn client_context(
+    engine: &Engine,
+    config: SessionConfig,
+    runtime: Arc<RuntimeEnv>,
+) -> Result<SessionContext> {
+    let threads = config.target_partitions();
+    let config = with_codecs(config).with_ballista_standalone_parallelism(threads);
+    let state = SessionStateBuilder::new()
+        .with_default_features()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .build();
+    let state = with_functions(state);
+    let ctx = match engine {
+        Engine::Ballista { scheduler } => SessionContext::remote_with_state(scheduler, state)
+            .await
+            .map_err(|e| Error::engine(format!("connecting to the scheduler {scheduler}"), &e))?,
+        _ => SessionContext::standalone_with_state(state)
+            .await
+            .map_err(|e| Error::engine("starting the in-process Ballista cluster", &e))?,
+    };
+    // Ballista's client state keeps only DataFusion's own functions: add prepcost's again.
+    udf::register_all(&ctx);
+    Ok(ctx)
+}
+
+/// `config` with prepcost's plan codecs.
+fn with_codecs(config: SessionConfig) -> SessionConfig {
+    config
+        .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
+        .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()))
+}
+
+/// `state` with every prepcost function registered.
+fn with_functions(mut state: SessionState) -> SessionState {
+    for function in udf::all() {
+        // Registering returns the function it replaced, if any; none is expected.
+        let _ = state.register_udf(Arc::new(function));
+    }
+    state
+}
+
+/// Every function an executor must know: DataFusion's and prepcost's.
+fn function_registry() -> BallistaFunctionRegistry {
+    let mut registry = BallistaFunctionRegistry::default();
+    for function in udf::all() {
+        let function: Arc<ScalarUDF> = Arc::new(function);
+        registry
+            .scalar_functions
+            .insert(function.name().to_string(), function);
+    }
+    registry
+}
+
+/// Runs a scheduler on `settings.bind` until the process is stopped.
+pub async fn run_scheduler(settings: &SchedulerSettings) -> Result<()> {
+    let bind = settings.bind;
+    let mut config = SchedulerConfig {
+        bind_host: bind.ip().to_string(),
+        bind_port: bind.port(),
+        external_host: settings.external_host(),
+        ..SchedulerConfig::default()
+    }
+    .with_override_session_builder(Arc::new(|config| {
+        default_session_builder(config).map(with_functions)
+    }));
+    config.override_logical_codec = Some(Arc::new(LogicalCodec::default()));
+    config.override_physical_codec = Some(Arc::new(PhysicalCodec::default()));
+    let failed = |e: &dyn std::fmt::Display| Error::Engine {
+        context: format!("the scheduler on {bind}"),
+        message: crate::error::clean(&e.to_string()),
+    };
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .map_err(|e| failed(&e))?;
+    start_server(cluster, bind, Arc::new(config))
+        .await
+        .map_err(|e| failed(&e))
+}
+
+/// Runs an executor that serves `settings.scheduler` until the process is stopped.
+pub async fn run_executor(settings: &ExecutorSettings) -> Result<()> {
+    let (scheduler_host, scheduler_port) = settings.scheduler.clone();
+    let config = ExecutorProcessConfig {
+        bind_host: settings.bind_host.clone(),
+        external_host: settings.external_host.clone(),
+        port: settings.port,
+        grpc_port: settings.grpc_port,
+        scheduler_host,
+        scheduler_port,
+        vcores: settings.concurrency,
+        work_dir: settings
+            .work_dir
+            .as_ref()
+            .map(|dir| dir.display().to_string()),
+        override_function_registry: Some(Arc::new(function_registry())),
+        override_logical_codec: Some(Arc::new(LogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
+        ..ExecutorProcessConfig::default()
+    };
+    start_executor_process(Arc::new(config))
+        .await
+        .map_err(|e| Error::Engine {
+            context: format!("the executor on {}:{}", settings.bind_host, settings.port),
+            message: crate::error::clean(&e.to_string()),
+        })
+}

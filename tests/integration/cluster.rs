@@ -1,0 +1,294 @@
+//! The cluster engine: a Ballista scheduler and two executors started as `prepcost cluster`
+//! processes, a scheduler and executor inside the run (`ballista-standalone`), a source in the
+//! S3 test server, and a plain Ballista executor that lacks prepcost's functions. Each run must
+//! give exactly the rows, in order, and the stage counts of the local engine.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::servers::{Faults, Server, copy_tree};
+use crate::support::{
+    Run, assert_error, command, datasets, prepcost_env, read_rows, repo, repo_str,
+};
+
+/// A `prepcost cluster` node, stopped (killed and reaped) when dropped, also when a test fails.
+struct Node {
+    child: Child,
+    name: String,
+}
+
+impl Node {
+    fn start(args: &[&str]) -> Node {
+        let child = command(env!("CARGO_BIN_EXE_prepcost"))
+            .arg("cluster")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("prepcost cluster starts");
+        Node {
+            child,
+            name: args.join(" "),
+        }
+    }
+
+    /// Waits until the node accepts connections on `port`; fails when it exits first.
+    fn wait_for(&mut self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut err) = self.child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
+                }
+                panic!(
+                    "`prepcost cluster {}` exited with {status}: {stderr}",
+                    self.name
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never listened on {port}",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A scheduler process on a free port, listening; its `df://` address.
+fn scheduler() -> (Node, String) {
+    let port = free_port();
+    let mut node = Node::start(&["scheduler", "--bind", &format!("127.0.0.1:{port}")]);
+    node.wait_for(port);
+    (node, format!("df://127.0.0.1:{port}"))
+}
+
+/// An executor process of the scheduler on `scheduler_port`, listening.
+fn executor(scheduler_port: &str) -> Node {
+    let (port, grpc_port) = (free_port(), free_port());
+    let mut node = Node::start(&[
+        "executor",
+        "--scheduler",
+        scheduler_port,
+        "--bind",
+        "127.0.0.1",
+        "--external-host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--grpc-port",
+        &grpc_port.to_string(),
+        "--concurrency",
+        "2",
+    ]);
+    node.wait_for(port);
+    node
+}
+
+/// Runs `profile SOURCE --near-dedup --output OUT` with `extra` arguments and `env`; the
+/// process is killed, and the test fails, after `limit`.
+fn profile(source: &str, out: &Path, extra: &[&str], env: &[(&str, String)]) -> Run {
+    let mut args = vec![
+        "profile",
+        source,
+        "--near-dedup",
+        "--output",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    prepcost_env(&args, &env)
+}
+
+fn report(run: &Run) -> Value {
+    assert_eq!(run.code, 0, "profile failed: {}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("one JSON object")
+}
+
+/// What two engines must agree on: each stage's rows in and out and text bytes out, the
+/// near-dedup stage's clusters, and the source's and result's tokens.
+fn figures(report: &Value) -> Value {
+    let stages: Vec<Value> = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            serde_json::json!([
+                s["name"],
+                s["rows_in"],
+                s["rows_out"],
+                s["text_bytes_out"],
+                s["tokens_out"]["total"],
+                s["near_dedup"]["clusters"],
+            ])
+        })
+        .collect();
+    serde_json::json!({
+        "stages": stages,
+        "source_rows": report["source"]["rows"],
+        "tokens": report["tokens"]["source"]["total"],
+        "output_rows": report["output"]["rows"],
+    })
+}
+
+/// Runs `source` locally and on `engine` (arguments), and checks that both give the same
+/// figures and the same output rows, in order.
+fn assert_same_as_local(source: &str, engine: &[&str], env: &[(&str, String)]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let (local_out, cluster_out) = (dir.path().join("local"), dir.path().join("cluster"));
+    let local = report(&profile(source, &local_out, &[], env));
+    let cluster = report(&profile(source, &cluster_out, engine, env));
+    assert_eq!(figures(&cluster), figures(&local), "{engine:?}");
+    let (local_rows, cluster_rows) = (read_rows(&local_out), read_rows(&cluster_out));
+    assert!(local_rows.len() > 100, "{}", local_rows.len());
+    assert!(cluster_rows == local_rows, "{engine:?}: output rows differ");
+    assert_eq!(cluster["run"]["engine"], engine[1]);
+    cluster
+}
+
+#[test]
+fn a_standalone_cluster_gives_the_local_rows_and_counts() {
+    let data = repo_str("sample-data/en_prose");
+    let report = assert_same_as_local(&data, &["--engine", "ballista-standalone"], &[]);
+    let removed = report["stages"][3]["rows_dropped"].as_u64().unwrap();
+    assert!(removed > 100, "near-dedup removed {removed} rows");
+}
+
+#[test]
+fn a_cluster_of_prepcost_processes_gives_the_local_rows_and_counts() {
+    let Some(shared) = datasets("a_cluster_of_prepcost_processes_gives_the_local_rows_and_counts")
+    else {
+        return;
+    };
+    let (_scheduler, address) = scheduler();
+    let port = address.rsplit(':').next().unwrap().to_string();
+    let _executors = [executor(&port), executor(&port)];
+    let data = shared.join("text/llm_mix");
+    let engine = ["--engine", "ballista", "--scheduler", &address];
+    assert_same_as_local(data.to_str().unwrap(), &engine, &[]);
+}
+
+#[test]
+fn a_source_in_object_storage_runs_on_a_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &repo("sample-data/en_prose"),
+        &dir.path().join("data/en_prose"),
+    );
+    let s3 = Server::s3(dir.path(), Faults::None);
+    let env = crate::storage::s3_env(&s3);
+    let engine = ["--engine", "ballista-standalone"];
+    let cluster = assert_same_as_local("s3://data/en_prose/", &engine, &env);
+    assert!(cluster["scan"]["requests"]["get"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_plain_ballista_executor_fails_the_run_naming_the_function() {
+    let (_scheduler, address) = scheduler();
+    let scheduler_port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
+    let (port, grpc_port) = (free_port(), free_port());
+    // An executor with Ballista's own functions only, in this process.
+    let runtime = Background(Some(tokio::runtime::Runtime::new().unwrap()));
+    runtime.0.as_ref().unwrap().spawn(async move {
+        use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+        let config = ExecutorProcessConfig {
+            bind_host: "127.0.0.1".into(),
+            external_host: Some("127.0.0.1".into()),
+            port,
+            grpc_port,
+            scheduler_host: "127.0.0.1".into(),
+            scheduler_port,
+            vcores: 1,
+            ..ExecutorProcessConfig::default()
+        };
+        let _ = start_executor_process(Arc::new(config)).await;
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the plain executor never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let data = repo_str("sample-data/en_prose");
+    let started = Instant::now();
+    let run = bounded(
+        &[
+            "profile",
+            &data,
+            "--engine",
+            "ballista",
+            "--scheduler",
+            &address,
+        ],
+        Duration::from_secs(300),
+    );
+    assert_error(&run, &["function '", "prepcost cluster"]);
+    eprintln!(
+        "the run failed after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// A runtime whose tasks are abandoned, not awaited, when it is dropped.
+struct Background(Option<tokio::runtime::Runtime>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Runs prepcost with `args`, killing it (and failing the test) if it runs past `limit`.
+fn bounded(args: &[&str], limit: Duration) -> Run {
+    let mut child = command(env!("CARGO_BIN_EXE_prepcost"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("prepcost {args:?} ran past {limit:?}: a hang");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
