@@ -41,7 +41,9 @@ async fn main() {
         eprintln!("usage: instrumentation CORPUS [--repeat N]");
         std::process::exit(2);
     };
-    let session = Session::new(8 << 30).expect("session");
+    let session = Session::new(8 << 30, &prepcost::engine::Engine::Local)
+        .await
+        .expect("session");
     let bare = SessionContext::new_with_config(session.ctx.copied_config());
     prepcost::engine::udf::register_all(&bare);
     let input = read(&bare, &corpus).await;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::DataFusionError;
+use datafusion::prelude::DataFrame;
 
 use crate::engine::memory::PeakMemoryPool;
 use crate::engine::{INPUT_TABLE, Intermediate, SOURCE_ROW, Session, TextStats};
@@ -22,10 +23,12 @@ use crate::util::progress::Progress;
 use crate::util::resources;
 use crate::util::units::{format_size, ratio};
 
-/// Measures one step: wall time, process CPU time, and the pool's peak.
+/// Measures one step: wall time, CPU time (this process's, and the executors' compute time on
+/// a remote cluster), and the pool's peak.
 pub struct Meter {
     started: Instant,
     cpu_at_start: Duration,
+    remote_at_start: Duration,
     pool: Arc<PeakMemoryPool>,
     requests: Arc<RequestCounter>,
     requests_at_start: Mark,
@@ -33,31 +36,37 @@ pub struct Meter {
 
 impl Meter {
     /// Starts measuring; the pool's peak restarts from what is reserved now.
-    pub fn start(session: &Session) -> Self {
+    pub async fn start(session: &Session) -> Result<Self> {
+        let remote_at_start = session.remote_compute().await?;
         session.pool.reset_peak();
         let requests = session.source_requests();
-        Meter {
+        Ok(Meter {
             started: Instant::now(),
             cpu_at_start: resources::cpu_time(),
+            remote_at_start,
             pool: Arc::clone(&session.pool),
             requests_at_start: requests.mark(),
             requests,
-        }
+        })
     }
 
     /// The measures of the step that produced `result`.
-    pub fn finish(self, result: &Intermediate) -> StepReport {
-        StepReport {
+    pub async fn finish(self, session: &Session, result: &Intermediate) -> Result<StepReport> {
+        let wall_seconds = self.started.elapsed().as_secs_f64();
+        let local = resources::cpu_time().saturating_sub(self.cpu_at_start);
+        let remote = session
+            .remote_compute()
+            .await?
+            .saturating_sub(self.remote_at_start);
+        Ok(StepReport {
             rows: result.stats().rows,
-            wall_seconds: self.started.elapsed().as_secs_f64(),
-            cpu_seconds: resources::cpu_time()
-                .saturating_sub(self.cpu_at_start)
-                .as_secs_f64(),
+            wall_seconds,
+            cpu_seconds: (local + remote).as_secs_f64(),
             peak_memory_bytes: self.pool.peak() as u64,
             result_bytes: result.bytes(),
             spilled: result.spilled(),
             requests: self.requests.since(&self.requests_at_start),
-        }
+        })
     }
 }
 
@@ -78,7 +87,7 @@ pub async fn run(
     let mut reports = Vec::with_capacity(stages.len());
     for stage in stages {
         progress.step(&format!("stage {} ({})", stage.name(), stage.origin()));
-        let meter = Meter::start(session);
+        let meter = Meter::start(session).await?;
         let redacted_before = session.redactions.totals();
         let (mut next, near_dedup, conditions) =
             run_stage(session, stage.as_ref(), &current, text_column, progress).await?;
@@ -89,7 +98,7 @@ pub async fn run(
             origin: stage.origin(),
             message: describe(&e),
         })?;
-        let step = meter.finish(&next);
+        let step = meter.finish(session, &next).await?;
         let mut report = stage_report(stage.as_ref(), input_stats, next.stats(), &step);
         report.near_dedup = near_dedup;
         report.conditions = conditions.map_or_else(Vec::new, |tally| {
@@ -186,19 +195,60 @@ async fn run_stage(
         )));
     }
 
-    let mut stream = frame.execute_stream().await.map_err(engine_error)?;
-    if let Some(tally) = &tally {
-        stream = conditions::kept_rows(stream, Arc::clone(tally)).map_err(engine_error)?;
+    let result = match session.executors_write() {
+        true => written(session, frame, text_column, stage.name(), tally.as_ref()).await,
+        false => collected(session, frame, text_column, stage.name(), input, tally.as_ref()).await,
     }
-    let collector = session
-        .collector(stream.schema(), text_column, stage.name())
-        .sharing(input);
-    let result = collector.drain(stream).await.map_err(engine_error)?;
+    .map_err(engine_error)?;
     session
         .ctx
         .deregister_table(INPUT_TABLE)
         .map_err(engine_error)?;
     Ok((result, planned.near_dedup, tally))
+}
+
+/// Runs a stage's `frame` and collects its result in this process, counting what each of its
+/// conditions removes as its rows go by.
+async fn collected(
+    session: &Session,
+    frame: DataFrame,
+    text_column: &str,
+    name: &str,
+    input: &Intermediate,
+    tally: Option<&Arc<Mutex<Tally>>>,
+) -> datafusion::error::Result<Intermediate> {
+    let mut stream = frame.execute_stream().await?;
+    if let Some(tally) = tally {
+        stream = conditions::kept_rows(stream, Arc::clone(tally))?;
+    }
+    let collector = session
+        .collector(stream.schema(), text_column, name)
+        .sharing(input);
+    collector.drain(stream).await
+}
+
+/// Runs a stage's `frame` on the executors, which write its result; what each of its
+/// conditions removed is counted over the written rows.
+async fn written(
+    session: &Session,
+    frame: DataFrame,
+    text_column: &str,
+    name: &str,
+    tally: Option<&Arc<Mutex<Tally>>>,
+) -> datafusion::error::Result<Intermediate> {
+    let marker = tally.map(|_| conditions::FAILED);
+    let written = session
+        .write_result(frame, text_column, name, marker)
+        .await?;
+    if let Some(tally) = tally {
+        let mut tally = tally.lock().map_err(|_| {
+            DataFusionError::Internal("condition tally poisoned".into())
+        })?;
+        for &(condition, rows, tokens) in &written.left_out {
+            tally.count(condition, rows, tokens);
+        }
+    }
+    Ok(written.result)
 }
 
 /// A stage's figures: what went in and out, and the rates and drops they give.

@@ -65,13 +65,13 @@ pub async fn run(
         None => None,
     };
     progress.step(&scan_message(config, &source, plan.as_ref()));
-    let meter = Meter::start(&session);
+    let meter = Meter::start(&session).await?;
     let Scanned {
         result: scanned,
         units,
         decoded_bytes,
     } = source.scan(&session, config, plan.as_ref()).await?;
-    let scan_step = meter.finish(&scanned);
+    let scan_step = meter.finish(&session, &scanned).await?;
     progress.finished("scan", scan_step.rows);
     let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
@@ -114,12 +114,13 @@ pub async fn run(
     let tokens_time = tokens
         .as_ref()
         .map_or((0.0, 0.0), |t| (t.wall_seconds, t.cpu_seconds));
+    let remote_cpu = session.remote_compute().await?;
     let totals = totals(
         &scan_step,
         &stage_reports,
         (output.as_ref(), tokens_time),
         (source_stats, result_stats),
-        &started,
+        (&started, remote_cpu),
     );
     let steps = Steps {
         scan: scan_step,
@@ -433,6 +434,7 @@ fn report(
             memory_limit_bytes: config.memory_limit,
             threads: session.threads,
             engine: config.engine.name(),
+            cpu_counted: config.engine.cpu_counted(),
         },
         sample: None,
         projected: None,
@@ -501,17 +503,16 @@ impl Started {
     }
 }
 
-/// Sums over the scan, the stages and the output, and the whole run since `started`.
+/// Sums over the scan, the stages and the output, and the whole run since `started` (with the
+/// executors' compute time on a remote cluster, `remote_cpu`).
 fn totals(
     scan: &StepReport,
     stages: &[StageReport],
     (output, tokens): (Option<&OutputReport>, (f64, f64)),
     (source, result): (TextStats, TextStats),
-    started: &Started,
+    (started, remote_cpu): (&Started, Duration),
 ) -> Totals {
-    let run_cpu = resources::cpu_time()
-        .saturating_sub(started.cpu)
-        .as_secs_f64();
+    let run_cpu = (resources::cpu_time().saturating_sub(started.cpu) + remote_cpu).as_secs_f64();
     let run_wall = started.at.elapsed().as_secs_f64();
     let part = |step: fn(&StepReport) -> f64,
                 stage: fn(&StageReport) -> f64,

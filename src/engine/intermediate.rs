@@ -16,10 +16,15 @@ use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool, MemoryReser
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::common::Column;
+use datafusion::functions::expr_fn::coalesce;
+use datafusion::logical_expr::{Expr, lit};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures::StreamExt;
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
-use tempfile::TempPath;
+use tempfile::{TempDir, TempPath};
+
+pub use super::udf::length_bin::{LENGTH_BINS, length_bin};
 
 /// The column every intermediate carries: the row's position in the source (files in lexical
 /// path order, rows in file order). Stages that keep "the first" row of a group use it.
@@ -49,14 +54,6 @@ pub struct TextStats {
     pub length_bins: [u64; LENGTH_BINS],
 }
 
-/// Entries of [`TextStats::length_bins`].
-pub const LENGTH_BINS: usize = 32;
-
-/// The entry of [`TextStats::length_bins`] a text of `len` bytes counts in.
-fn length_bin(len: usize) -> usize {
-    (usize::BITS - len.leading_zeros()).min(LENGTH_BINS as u32 - 1) as usize
-}
-
 /// A materialised result, readable as a table by the next stage.
 #[derive(Debug)]
 pub struct Intermediate {
@@ -78,6 +75,14 @@ enum Storage {
     },
     /// Written to a temporary Parquet file, deleted when the result is dropped.
     Spilled { path: TempPath },
+    /// Written as Parquet files into a temporary directory by a cluster's executors, with the
+    /// schema `files`; with a `marker` column, the result is the rows whose marker is 0,
+    /// without it.
+    Written {
+        dir: TempDir,
+        files: SchemaRef,
+        marker: Option<String>,
+    },
 }
 
 impl Intermediate {
@@ -95,7 +100,38 @@ impl Intermediate {
     }
 
     pub fn spilled(&self) -> bool {
-        matches!(self.storage, Storage::Spilled { .. })
+        !matches!(self.storage, Storage::Memory { .. })
+    }
+
+    /// The result a cluster's executors wrote into `dir` as files of the schema `files` (its
+    /// rows whose `marker` column is 0, when one is named), whose own figures are `stats`.
+    pub fn written(dir: TempDir, files: SchemaRef, marker: Option<&str>, stats: TextStats) -> Self {
+        let bytes = std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry.ok()?.metadata().ok())
+            .map(|metadata| metadata.len())
+            .sum();
+        let schema = match marker {
+            Some(marker) => {
+                let kept = files.fields().iter().filter(|f| f.name() != marker);
+                Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(
+                    kept.cloned().collect::<Vec<_>>(),
+                    files.metadata().clone(),
+                ))
+            }
+            None => Arc::clone(&files),
+        };
+        Intermediate {
+            schema,
+            storage: Storage::Written {
+                dir,
+                files,
+                marker: marker.map(str::to_string),
+            },
+            stats,
+            bytes,
+        }
     }
 
     /// Drops `input`, the result this one was collected against ([`Collector::sharing`]),
@@ -183,6 +219,24 @@ impl Intermediate {
                 let schema = without_views(&self.schema);
                 let options = ParquetReadOptions::default().schema(&schema);
                 Ok(ctx.read_parquet(path, options).await?.into_view())
+            }
+            Storage::Written { dir, files, marker } => {
+                let path = dir.path().to_str().ok_or_else(|| {
+                    DataFusionError::Execution(format!("result directory {dir:?} is not UTF-8"))
+                })?;
+                let schema = without_views(files);
+                let options = ParquetReadOptions::default().schema(&schema);
+                let frame = ctx.read_parquet(format!("{path}/"), options).await?;
+                let frame = match marker {
+                    Some(marker) => {
+                        let column = Expr::Column(Column::new_unqualified(marker));
+                        frame
+                            .filter(coalesce(vec![column, lit(0)]).eq(lit(0)))?
+                            .drop_columns(&[marker.as_str()])?
+                    }
+                    None => frame,
+                };
+                Ok(frame.into_view())
             }
         }
     }
@@ -415,7 +469,7 @@ fn view_buffer_use(batches: &[RecordBatch]) -> (usize, usize) {
 }
 
 /// A name usable in a file name.
-fn sanitize(name: &str) -> String {
+pub fn sanitize(name: &str) -> String {
     name.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()

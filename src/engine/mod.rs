@@ -7,6 +7,7 @@ pub mod intermediate;
 pub mod memory;
 pub mod session;
 pub mod udf;
+pub mod written;
 
 pub use cluster::Engine;
 pub use intermediate::{

@@ -3,15 +3,17 @@
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use datafusion::common::Result as DfResult;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::ScalarUDF;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use tempfile::TempDir;
 
-use super::cluster::{self, Engine};
-use super::intermediate::{Collector, Intermediate};
+use super::cluster::{self, Engine, RemoteCompute};
+use super::intermediate::{Collector, Intermediate, sanitize};
+use super::written::{self, Written};
 use super::memory::{self, PeakMemoryPool};
 use super::udf::pii::{PiiRedact, PiiTally};
 use crate::error::{Error, Result};
@@ -39,6 +41,8 @@ pub struct Session {
     /// Results are held in memory up to their share of the limit; 0 on a cluster, whose
     /// executors read every result from a file.
     result_cap: usize,
+    /// Steps' results are written by the engine's executors ([`Session::write_result`]).
+    executors_write: bool,
     temp_dir: TempDir,
     /// Keeps `temp_dir` on the list an interrupted run removes.
     _listed: cleanup::Registered,
@@ -46,6 +50,8 @@ pub struct Session {
     source_requests: OnceLock<Arc<RequestCounter>>,
     /// What `pii_redact` has replaced in this session, by kind.
     pub redactions: Arc<PiiTally>,
+    /// On a remote cluster, the executors' compute time.
+    remote_compute: Option<Arc<dyn RemoteCompute>>,
 }
 
 impl Session {
@@ -80,7 +86,7 @@ impl Session {
         let optimizer = &mut config.options_mut().optimizer;
         optimizer.hash_join_single_partition_threshold = limit / 8;
         optimizer.hash_join_single_partition_threshold_rows = usize::MAX;
-        let ctx = cluster::context(engine, config, runtime).await?;
+        let (ctx, remote_compute) = cluster::context(engine, config, runtime).await?;
         let redactions = Arc::new(PiiTally::default());
         ctx.register_udf(ScalarUDF::from(PiiRedact::tallying(Arc::clone(
             &redactions,
@@ -90,6 +96,8 @@ impl Session {
             false => limit / INTERMEDIATE_SHARE,
         };
         Ok(Session {
+            executors_write: engine.is_distributed(),
+            remote_compute,
             result_cap,
             redactions,
             ctx,
@@ -119,6 +127,27 @@ impl Session {
         )
     }
 
+    /// Whether a step's result is written by the engine's executors ([`Session::write_result`])
+    /// rather than collected by this process ([`Session::collector`]).
+    pub fn executors_write(&self) -> bool {
+        self.executors_write
+    }
+
+    /// Runs `frame` on the executors, which write its result into a new directory of the
+    /// session's; the result is the rows whose `marker` column is 0 (all, without one).
+    pub async fn write_result(
+        &self,
+        frame: DataFrame,
+        text_column: &str,
+        name: &str,
+        marker: Option<&str>,
+    ) -> DfResult<Written> {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{}-", sanitize(name)))
+            .tempdir_in(self.temp_dir())?;
+        written::write(&self.ctx, frame, dir, text_column, marker).await
+    }
+
     /// Makes the location's (instrumented) store the one queries read it through.
     pub fn register_store(&self, location: &Location) {
         self.ctx
@@ -129,6 +158,16 @@ impl Session {
     /// What has been asked of the source's store (nothing before it is registered).
     pub fn source_requests(&self) -> Arc<RequestCounter> {
         self.source_requests.get().cloned().unwrap_or_default()
+    }
+
+    /// Compute time spent outside this process on the session's queries so far: the
+    /// executors' on a remote cluster, none otherwise (an in-process executor's is this
+    /// process's CPU time).
+    pub async fn remote_compute(&self) -> Result<Duration> {
+        match &self.remote_compute {
+            Some(remote) => remote.total().await,
+            None => Ok(Duration::ZERO),
+        }
     }
 
     /// The run's private directory for temporary files.

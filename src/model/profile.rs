@@ -445,5 +445,9 @@ pub struct RunReport {
     pub pipeline_hash: String,
     pub memory_limit_bytes: u64,
     pub threads: usize,
+    /// `local`, `ballista` or `ballista-standalone`.
     pub engine: &'static str,
+    /// Whose CPU time the CPU figures and the compute cost count: on a cluster, executors'
+    /// CPU time is not measured.
+    pub cpu_counted: &'static str,
 }

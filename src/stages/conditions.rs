@@ -28,7 +28,7 @@ use crate::engine::{INPUT_TABLE, ROW_TOKENS};
 use crate::model::profile::ConditionReport;
 
 /// The column holding the number of the first failed condition (0: none), while counting.
-const FAILED: &str = "__prepcost_failed";
+pub const FAILED: &str = "__prepcost_failed";
 
 /// A stage's conditions, and its plan rewritten to carry each row's first failed one.
 pub struct Counting {
@@ -113,24 +113,26 @@ impl Tally {
             } else {
                 numbers.value(i)
             };
-            let Some(report) = usize::try_from(n - 1)
-                .ok()
-                .and_then(|k| self.reports.get_mut(k))
-            else {
-                continue;
-            };
-            report.rows_removed += 1;
-            if let Some(tokens) = tokens {
-                let t = if tokens.is_null(i) {
-                    0
-                } else {
-                    tokens.value(i)
-                };
-                *report.tokens_removed.get_or_insert(0) += t as u64;
-            }
+            let row_tokens = tokens.map(|t| if t.is_null(i) { 0 } else { t.value(i) as u64 });
+            self.count(n, 1, row_tokens);
         }
         let keep: BooleanArray = numbers.iter().map(|n| Some(n.unwrap_or(0) == 0)).collect();
         Ok(filter_record_batch(&batch.project(kept)?, &keep)?)
+    }
+
+    /// Counts `rows` (holding `tokens`, when counted) against the condition numbered
+    /// `condition` (1 for the first).
+    pub fn count(&mut self, condition: i64, rows: u64, tokens: Option<u64>) {
+        let Some(report) = usize::try_from(condition - 1)
+            .ok()
+            .and_then(|k| self.reports.get_mut(k))
+        else {
+            return;
+        };
+        report.rows_removed += rows;
+        if let Some(tokens) = tokens {
+            *report.tokens_removed.get_or_insert(0) += tokens;
+        }
     }
 
     /// Each condition's figures; `tokens_removed` when `counts_tokens`.
@@ -150,6 +152,7 @@ pub fn counting(plan: &LogicalPlan) -> Option<Counting> {
     let bottom = nodes.last().and_then(|n| input_of(n)).unwrap_or(plan);
     match bottom {
         LogicalPlan::TableScan(scan) if scan.table_name.table() == INPUT_TABLE => {}
+        inlined if is_inlined_input(inlined) => {}
         _ => return None,
     }
     let conditions: Vec<String> = nodes
@@ -173,11 +176,17 @@ pub fn counting(plan: &LogicalPlan) -> Option<Counting> {
 fn chain(plan: &LogicalPlan) -> Vec<&LogicalPlan> {
     let mut nodes = Vec::new();
     let mut node = plan;
-    while let Some(input) = input_of(node) {
+    while let Some(input) = input_of(node).filter(|_| !is_inlined_input(node)) {
         nodes.push(node);
         node = input;
     }
     nodes
+}
+
+/// Whether `node` is the table `input` inlined: a result read from files is a view, and the
+/// plan of a query over a view holds the view's own plan under the view's name.
+fn is_inlined_input(node: &LogicalPlan) -> bool {
+    matches!(node, LogicalPlan::SubqueryAlias(a) if a.alias.table() == INPUT_TABLE)
 }
 
 /// The input of a projection, filter or alias.
@@ -261,6 +270,13 @@ mod tests {
     /// Each condition's SQL and rows removed, over four rows: ("a", 1), (NULL, 2),
     /// ("long text", 3), ("xx", 4).
     async fn counts(sql: &str) -> Option<Vec<(String, u64)>> {
+        let over_a_table = counts_over(sql, false).await;
+        assert_eq!(counts_over(sql, true).await, over_a_table, "over a view");
+        over_a_table
+    }
+
+    /// [`counts`] with `input` a table or a view (as a result read from files is).
+    async fn counts_over(sql: &str, view: bool) -> Option<Vec<(String, u64)>> {
         let ctx = SessionContext::new();
         let texts = StringArray::from(vec![Some("a"), None, Some("long text"), Some("xx")]);
         let batch = RecordBatch::try_from_iter([
@@ -271,7 +287,15 @@ mod tests {
             ),
         ])
         .unwrap();
-        ctx.register_batch("input", batch).unwrap();
+        match view {
+            true => {
+                let view = ctx.read_batch(batch).unwrap().into_view();
+                ctx.register_table("input", view).unwrap();
+            }
+            false => {
+                ctx.register_batch("input", batch).unwrap();
+            }
+        }
         let frame = ctx.sql(sql).await.unwrap();
         let (frame, tally) = annotate(frame).unwrap();
         let tally = tally?;

@@ -129,8 +129,9 @@ fn report(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).expect("one JSON object")
 }
 
-/// What two engines must agree on: each stage's rows in and out and text bytes out, the
-/// near-dedup stage's clusters, and the source's and result's tokens.
+/// What two engines must agree on: each stage's rows in and out, text bytes and tokens out,
+/// what each of its conditions removed, the near-dedup stage's clusters, and the source's and
+/// result's rows and tokens.
 fn figures(report: &Value) -> Value {
     let stages: Vec<Value> = report["stages"]
         .as_array()
@@ -144,6 +145,7 @@ fn figures(report: &Value) -> Value {
                 s["text_bytes_out"],
                 s["tokens_out"]["total"],
                 s["near_dedup"]["clusters"],
+                s["conditions"],
             ])
         })
         .collect();
@@ -264,6 +266,31 @@ impl Drop for Background {
             runtime.shutdown_background();
         }
     }
+}
+
+#[test]
+fn a_node_that_cannot_listen_says_so() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let run = bounded(&["cluster", "scheduler", "--bind", &bind], Duration::from_secs(60));
+    assert_error(&run, &["scheduler", &port.to_string()]);
+    let zero = prepcost_env(&["cluster", "executor", "--scheduler", "h:1", "--concurrency", "0"], &[]);
+    assert_error(&zero, &["--concurrency must be at least 1"]);
+}
+
+#[test]
+fn no_scheduler_is_one_line_before_the_scan() {
+    let port = free_port().to_string();
+    let data = repo_str("sample-data/en_prose");
+    let scheduler = format!("df://127.0.0.1:{port}");
+    let run = bounded(
+        &["profile", &data, "--engine", "ballista", "--scheduler", &scheduler],
+        Duration::from_secs(120),
+    );
+    assert_error(&run, &["connecting to the scheduler", &port, "prepcost cluster scheduler"]);
+    let bad = prepcost_env(&["profile", &data, "--engine", "ballista"], &[]);
+    assert_error(&bad, &["--engine ballista needs --scheduler"]);
 }
 
 /// Runs prepcost with `args`, killing it (and failing the test) if it runs past `limit`.

@@ -121,7 +121,10 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("data: source settings", &["source::spec"]),
     ("data: the engine", &["engine"]),
     ("data: the session", &["engine::session"]),
-    ("data: the engine a session runs on", &["engine::cluster"]),
+    (
+        "data: the engine a session runs on, and results executors write",
+        &["engine::cluster", "engine::written"],
+    ),
     ("data: intermediate results", &["engine::intermediate"]),
     (
         "data: memory and functions",

@@ -193,7 +193,10 @@ params = { min_words = 4 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_udfs_work_from_sql_on_every_string_type() {
-    let session = prepcost::engine::Session::new(1 << 30).unwrap();
+    let engine = prepcost::engine::Engine::Local;
+    let session = prepcost::engine::Session::new(1 << 30, &engine)
+        .await
+        .unwrap();
     for string_type in ["Utf8", "LargeUtf8", "Utf8View"] {
         let sql = format!(
             "SELECT nfkc(t) AS a, nfc(t) AS b, collapse_whitespace(t) AS c, strip_control(t) AS d, \

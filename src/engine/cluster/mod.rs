@@ -6,6 +6,8 @@
 #[cfg(feature = "ballista")]
 pub mod codec;
 #[cfg(feature = "ballista")]
+pub mod metrics;
+#[cfg(feature = "ballista")]
 pub mod node;
 
 use std::net::SocketAddr;
@@ -70,6 +72,17 @@ impl Engine {
         }
     }
 
+    /// Whose CPU time a run's figures count.
+    pub fn cpu_counted(&self) -> &'static str {
+        match self {
+            Engine::Local => "this process",
+            Engine::BallistaStandalone => "this process, with its scheduler and executor",
+            Engine::Ballista { .. } => {
+                "this process, and the executors' compute time from Ballista's task metrics"
+            }
+        }
+    }
+
     /// Whether results must live where executors can read them (files), not in this
     /// process's memory.
     pub fn is_distributed(&self) -> bool {
@@ -101,17 +114,25 @@ pub fn scheduler_address(address: &str) -> Result<(String, u16)> {
     Ok((host.to_string(), port))
 }
 
-/// The context queries run in on `engine`, with every prepcost function registered.
+/// Compute time spent outside this process on a session's queries.
+#[async_trait::async_trait]
+pub trait RemoteCompute: Send + Sync + std::fmt::Debug {
+    /// The compute time of every query sent so far.
+    async fn total(&self) -> Result<std::time::Duration>;
+}
+
+/// The context queries run in on `engine`, with every prepcost function registered; on a
+/// remote cluster, with what counts the executors' compute time.
 pub async fn context(
     engine: &Engine,
     config: SessionConfig,
     runtime: Arc<RuntimeEnv>,
-) -> Result<SessionContext> {
+) -> Result<(SessionContext, Option<Arc<dyn RemoteCompute>>)> {
     match engine {
         Engine::Local => {
             let ctx = SessionContext::new_with_config_rt(config, runtime);
             super::udf::register_all(&ctx);
-            Ok(ctx)
+            Ok((ctx, None))
         }
         #[cfg(feature = "ballista")]
         distributed => node::client_context(distributed, config, runtime).await,

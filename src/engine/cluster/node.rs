@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
+use ballista_core::planner::BallistaQueryPlanner;
+use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::utils::default_session_builder;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
@@ -18,7 +20,8 @@ use datafusion::logical_expr::registry::FunctionRegistry;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::codec::{LogicalCodec, PhysicalCodec};
-use super::{Engine, ExecutorSettings, SchedulerSettings};
+use super::metrics::{JobLog, RecordingPlanner};
+use super::{Engine, ExecutorSettings, RemoteCompute, SchedulerSettings};
 use crate::engine::udf;
 use crate::error::{Error, Result};
 
@@ -29,9 +32,16 @@ pub async fn client_context(
     engine: &Engine,
     config: SessionConfig,
     runtime: Arc<RuntimeEnv>,
-) -> Result<SessionContext> {
+) -> Result<(SessionContext, Option<Arc<dyn RemoteCompute>>)> {
     let threads = config.target_partitions();
-    let config = with_codecs(config).with_ballista_standalone_parallelism(threads);
+    let mut config = with_codecs(config).with_ballista_standalone_parallelism(threads);
+    let mut jobs = None;
+    if let Engine::Ballista { scheduler } = engine {
+        reachable(scheduler).await?;
+        let (planner, log) = recording_planner(scheduler, &config);
+        config = config.with_ballista_query_planner(planner);
+        jobs = Some(log as Arc<dyn RemoteCompute>);
+    }
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)
@@ -48,7 +58,58 @@ pub async fn client_context(
     };
     // Ballista's client state keeps only DataFusion's own functions: add prepcost's again.
     udf::register_all(&ctx);
-    Ok(ctx)
+    Ok((ctx, jobs))
+}
+
+/// Fails, saying so, when no scheduler answers at `scheduler` (`df://HOST:PORT`): better before
+/// the scan than at the first stage.
+async fn reachable(scheduler: &str) -> Result<()> {
+    let url = format!("http://{}", scheduler.trim_start_matches("df://"));
+    let connecting = SchedulerGrpcClient::connect(url);
+    let failed = |reason: String| Error::Engine {
+        context: format!("connecting to the scheduler {scheduler}"),
+        message: format!("{reason}; is `prepcost cluster scheduler` running there?"),
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(failed(crate::error::clean(&error_chain(&e)))),
+        Err(_) => Err(failed(format!("no answer in {} s", CONNECT_TIMEOUT.as_secs()))),
+    }
+}
+
+/// How long a client waits for the scheduler to accept its connection.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// An error and its sources, innermost last: tonic's own message says only "transport error".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Ballista's planner for the scheduler at `scheduler` (`df://HOST:PORT`), recording the jobs
+/// it sends.
+fn recording_planner(
+    scheduler: &str,
+    config: &SessionConfig,
+) -> (Arc<RecordingPlanner>, Arc<JobLog>) {
+    let url = format!("http://{}", scheduler.trim_start_matches("df://"));
+    let log = JobLog::new(url.clone());
+    let ballista = BallistaQueryPlanner::with_extension(
+        url,
+        config.clone().upgrade_for_ballista().ballista_config(),
+        config.ballista_logical_extension_codec(),
+    );
+    let planner = RecordingPlanner {
+        ballista,
+        log: Arc::clone(&log),
+    };
+    (Arc::new(planner), log)
 }
 
 /// `config` with prepcost's plan codecs.

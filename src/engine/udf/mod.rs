@@ -55,6 +55,7 @@ mod collapse_whitespace;
 pub mod keep_rows;
 mod kernels;
 pub mod lang;
+pub mod length_bin;
 mod nfc;
 mod nfkc;
 pub mod pii;
@@ -67,6 +68,7 @@ mod word_count;
 pub use char_count::CharCount;
 pub use collapse_whitespace::{CollapseWhitespace, collapse_whitespace};
 pub use keep_rows::KeepRows;
+pub use length_bin::TextLengthBin;
 pub use nfc::{Nfc, nfc};
 pub use nfkc::{Nfkc, nfkc};
 pub use quality::{C4Clean, QualityFilter};
@@ -92,6 +94,7 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(TextHash::default()),
         ScalarUDF::from(WordCount::default()),
         ScalarUDF::from(CharCount::default()),
+        ScalarUDF::from(TextLengthBin::default()),
         ScalarUDF::from(C4Clean::default()),
         ScalarUDF::from(lang::LangId::default()),
         ScalarUDF::from(lang::LangFilter::default()),

@@ -279,10 +279,11 @@ fn summary(report: &ProfileReport) -> String {
         request_cost(cost.requests_usd, cost.egress_usd, &cost.request_pricing)
     ));
     out.push_str(&format!(
-        "Run: {} threads, memory limit {}, engine {}\n",
+        "Run: {} threads, memory limit {}, engine {} (CPU time counted: {})\n",
         report.run.threads,
         format_size(report.run.memory_limit_bytes),
-        report.run.engine
+        report.run.engine,
+        report.run.cpu_counted
     ));
     out
 }

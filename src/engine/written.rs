@@ -1,0 +1,130 @@
+//! Results a cluster's executors write: a step's plan runs as a distributed `COPY` into a
+//! directory of the session's, and one aggregate over the written files counts its figures —
+//! rows, text bytes and lengths, and, for a stage whose rows carry the number of the first
+//! condition they failed, what each condition left out.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
+use datafusion::common::Column;
+use datafusion::common::config::TableParquetOptions;
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::error::Result;
+use datafusion::functions::expr_fn::{coalesce, octet_length};
+use datafusion::functions_aggregate::expr_fn::{count, sum};
+use datafusion::logical_expr::{Expr, ScalarUDF, cast, lit};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
+use tempfile::TempDir;
+
+use super::intermediate::{
+    Intermediate, LENGTH_BINS, ROW_TOKENS, TextStats, without_views,
+};
+use super::udf::TextLengthBin;
+
+/// A written result, and the rows its marker left out.
+pub struct Written {
+    pub result: Intermediate,
+    /// For each nonzero marker value: the rows left out and, when the rows carry their
+    /// token counts, their tokens.
+    pub left_out: Vec<(i64, u64, Option<u64>)>,
+}
+
+/// Runs `frame` on the cluster, its result written as Parquet into `dir`; the result is the
+/// rows whose `marker` column is 0 (all of them without one), counted over `text_column`.
+pub async fn write(
+    ctx: &SessionContext,
+    frame: DataFrame,
+    dir: TempDir,
+    text_column: &str,
+    marker: Option<&str>,
+) -> Result<Written> {
+    let files: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+    let path = format!("{}/", dir.path().display());
+    let mut options = TableParquetOptions::default();
+    options.global.compression = Some("lz4_raw".to_string());
+    frame
+        .write_parquet(&path, DataFrameWriteOptions::new(), Some(options))
+        .await?;
+    if std::fs::read_dir(dir.path())?.next().is_none() {
+        // No rows, no file: an empty one keeps the result readable.
+        let file = std::fs::File::create(dir.path().join("empty.parquet"))?;
+        let schema = Arc::new(without_views(&files));
+        ArrowWriter::try_new(file, schema, None)?.close()?;
+    }
+    let plain = without_views(&files);
+    let written = ctx
+        .read_parquet(path, ParquetReadOptions::default().schema(&plain))
+        .await?;
+    let counts = counts(written, &files, text_column, marker)?.collect().await?;
+    let (stats, left_out) = tally(&counts, files.index_of(ROW_TOKENS).is_ok());
+    Ok(Written {
+        result: Intermediate::written(dir, files, marker, stats),
+        left_out,
+    })
+}
+
+/// Rows, text bytes and token counts by marker and text-length bin.
+fn counts(
+    written: DataFrame,
+    files: &SchemaRef,
+    text_column: &str,
+    marker: Option<&str>,
+) -> Result<DataFrame> {
+    let column = |name: &str| Expr::Column(Column::new_unqualified(name));
+    let int64 = |e: Expr| cast(e, DataType::Int64);
+    let text = column(text_column);
+    let marker = marker.map_or(lit(0_i64), |m| int64(coalesce(vec![column(m), lit(0)])));
+    let tokens = match files.index_of(ROW_TOKENS) {
+        Ok(_) => int64(column(ROW_TOKENS)),
+        Err(_) => lit(0_i64),
+    };
+    let bin = ScalarUDF::from(TextLengthBin::default()).call(vec![text.clone()]);
+    written.aggregate(
+        vec![marker.alias("marker"), bin.alias("bin")],
+        vec![
+            count(lit(1)).alias("rows"),
+            int64(sum(int64(octet_length(text)))).alias("bytes"),
+            int64(sum(tokens)).alias("tokens"),
+        ],
+    )
+}
+
+/// The kept rows' figures, and the rows (and tokens, when `has_tokens`) each nonzero marker
+/// left out, in marker order.
+fn tally(batches: &[RecordBatch], has_tokens: bool) -> (TextStats, Vec<(i64, u64, Option<u64>)>) {
+    let mut stats = TextStats::default();
+    let mut left_out: Vec<(i64, u64, Option<u64>)> = Vec::new();
+    for batch in batches {
+        let value = |i: usize| batch.column(i).as_primitive::<Int64Type>();
+        let (markers, bins, rows, bytes, tokens) = (value(0), value(1), value(2), value(3), value(4));
+        for row in 0..batch.num_rows() {
+            let n = rows.value(row) as u64;
+            let marker = markers.value(row);
+            if marker != 0 {
+                let tokens = has_tokens
+                    .then(|| (!tokens.is_null(row)).then(|| tokens.value(row).max(0) as u64))
+                    .map(Option::unwrap_or_default);
+                match left_out.iter_mut().find(|(m, ..)| *m == marker) {
+                    Some((_, r, t)) => {
+                        *r += n;
+                        *t = t.zip(tokens).map(|(a, b)| a + b).or(tokens);
+                    }
+                    None => left_out.push((marker, n, tokens)),
+                }
+                continue;
+            }
+            stats.rows += n;
+            if bins.is_null(row) {
+                stats.text_nulls += n;
+                continue;
+            }
+            let bin = (bins.value(row).max(0) as usize).min(LENGTH_BINS - 1);
+            stats.length_bins[bin] += n;
+            stats.text_bytes += bytes.value(row).max(0) as u64;
+        }
+    }
+    left_out.sort_by_key(|(m, ..)| *m);
+    (stats, left_out)
+}
