@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::DataFusionError;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::DataFrame;
 
 use crate::engine::memory::PeakMemoryPool;
+use crate::engine::udf;
 use crate::engine::{INPUT_TABLE, Intermediate, SOURCE_ROW, Session, TextStats};
 use crate::error::{Error, Result, describe, is_out_of_memory};
 use crate::estimate::Tallier;
@@ -195,16 +197,45 @@ async fn run_stage(
         )));
     }
 
+    let functions = prepcost_functions(frame.logical_plan());
     let result = match session.executors_write() {
         true => written(session, frame, text_column, stage.name(), tally.as_ref()).await,
         false => collected(session, frame, text_column, stage.name(), input, tally.as_ref()).await,
     }
-    .map_err(engine_error)?;
+    .map_err(|e| match rejected(&e, &functions) {
+        Some(message) => fail(message),
+        None => engine_error(e),
+    })?;
     session
         .ctx
         .deregister_table(INPUT_TABLE)
         .map_err(engine_error)?;
     Ok((result, planned.near_dedup, tally))
+}
+
+/// The prepcost functions `plan` calls.
+fn prepcost_functions(plan: &LogicalPlan) -> Vec<String> {
+    let text = plan.display_indent().to_string();
+    udf::all()
+        .iter()
+        .map(|f| f.name().to_string())
+        .filter(|name| text.contains(&format!("{name}(")))
+        .collect()
+}
+
+/// What a cluster's refusal of a stage's tasks means: Ballista's scheduler says only that an
+/// executor rejected them, which an executor without prepcost's functions does.
+fn rejected(e: &DataFusionError, functions: &[String]) -> Option<String> {
+    if !e.to_string().contains("rejected by executor") {
+        return None;
+    }
+    let uses = match functions {
+        [] => String::new(),
+        names => format!(" it uses ({})", names.join(", ")),
+    };
+    Some(format!(
+        "an executor rejected its tasks: the cluster does not know the prepcost functions{uses}; start the scheduler and every executor with `prepcost cluster`"
+    ))
 }
 
 /// Runs a stage's `frame` and collects its result in this process, counting what each of its

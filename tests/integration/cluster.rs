@@ -85,13 +85,13 @@ fn scheduler() -> (Node, String) {
     (node, format!("df://127.0.0.1:{port}"))
 }
 
-/// An executor process of the scheduler on `scheduler_port`, listening.
-fn executor(scheduler_port: &str) -> Node {
+/// An executor process of the scheduler at `scheduler` (`HOST:PORT`), listening.
+fn executor(scheduler: &str) -> Node {
     let (port, grpc_port) = (free_port(), free_port());
     let mut node = Node::start(&[
         "executor",
         "--scheduler",
-        scheduler_port,
+        scheduler,
         "--bind",
         "127.0.0.1",
         "--external-host",
@@ -187,8 +187,8 @@ fn a_cluster_of_prepcost_processes_gives_the_local_rows_and_counts() {
         return;
     };
     let (_scheduler, address) = scheduler();
-    let port = address.rsplit(':').next().unwrap().to_string();
-    let _executors = [executor(&port), executor(&port)];
+    let host_port = address.trim_start_matches("df://");
+    let _executors = [executor(host_port), executor(host_port)];
     let data = shared.join("text/llm_mix");
     let engine = ["--engine", "ballista", "--scheduler", &address];
     assert_same_as_local(data.to_str().unwrap(), &engine, &[]);
@@ -250,7 +250,7 @@ fn a_plain_ballista_executor_fails_the_run_naming_the_function() {
         ],
         Duration::from_secs(300),
     );
-    assert_error(&run, &["function '", "prepcost cluster"]);
+    assert_error(&run, &["stage 'clean'", "strip_control", "prepcost cluster"]);
     eprintln!(
         "the run failed after {:.1} s",
         started.elapsed().as_secs_f64()
