@@ -200,7 +200,17 @@ async fn run_stage(
     let functions = prepcost_functions(frame.logical_plan());
     let result = match session.executors_write() {
         true => written(session, frame, text_column, stage.name(), tally.as_ref()).await,
-        false => collected(session, frame, text_column, stage.name(), input, tally.as_ref()).await,
+        false => {
+            collected(
+                session,
+                frame,
+                text_column,
+                stage.name(),
+                input,
+                tally.as_ref(),
+            )
+            .await
+        }
     }
     .map_err(|e| match rejected(&e, &functions) {
         Some(message) => fail(message),
@@ -272,9 +282,9 @@ async fn written(
         .write_result(frame, text_column, name, marker)
         .await?;
     if let Some(tally) = tally {
-        let mut tally = tally.lock().map_err(|_| {
-            DataFusionError::Internal("condition tally poisoned".into())
-        })?;
+        let mut tally = tally
+            .lock()
+            .map_err(|_| DataFusionError::Internal("condition tally poisoned".into()))?;
         for &(condition, rows, tokens) in &written.left_out {
             tally.count(condition, rows, tokens);
         }

@@ -13,9 +13,9 @@ use tempfile::TempDir;
 
 use super::cluster::{self, Engine, RemoteCompute};
 use super::intermediate::{Collector, Intermediate, sanitize};
-use super::written::{self, Written};
 use super::memory::{self, PeakMemoryPool};
 use super::udf::pii::{PiiRedact, PiiTally};
+use super::written::{self, Written};
 use crate::error::{Error, Result};
 use crate::storage::Location;
 use crate::storage::instrumented::RequestCounter;

@@ -18,9 +18,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use tempfile::TempDir;
 
-use super::intermediate::{
-    Intermediate, LENGTH_BINS, ROW_TOKENS, TextStats, without_views,
-};
+use super::intermediate::{Intermediate, LENGTH_BINS, ROW_TOKENS, TextStats, without_views};
 use super::udf::TextLengthBin;
 
 /// A written result, and the rows its marker left out.
@@ -57,7 +55,9 @@ pub async fn write(
     let written = ctx
         .read_parquet(path, ParquetReadOptions::default().schema(&plain))
         .await?;
-    let counts = counts(written, &files, text_column, marker)?.collect().await?;
+    let counts = counts(written, &files, text_column, marker)?
+        .collect()
+        .await?;
     let (stats, left_out) = tally(&counts, files.index_of(ROW_TOKENS).is_ok());
     Ok(Written {
         result: Intermediate::written(dir, files, marker, stats),
@@ -98,7 +98,8 @@ fn tally(batches: &[RecordBatch], has_tokens: bool) -> (TextStats, Vec<(i64, u64
     let mut left_out: Vec<(i64, u64, Option<u64>)> = Vec::new();
     for batch in batches {
         let value = |i: usize| batch.column(i).as_primitive::<Int64Type>();
-        let (markers, bins, rows, bytes, tokens) = (value(0), value(1), value(2), value(3), value(4));
+        let (markers, bins, rows, bytes, tokens) =
+            (value(0), value(1), value(2), value(3), value(4));
         for row in 0..batch.num_rows() {
             let n = rows.value(row) as u64;
             let marker = markers.value(row);

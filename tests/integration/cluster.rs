@@ -129,30 +129,18 @@ fn report(run: &Run) -> Value {
     serde_json::from_str(&run.stdout).expect("one JSON object")
 }
 
-/// What two engines must agree on: each stage's rows in and out, text bytes and tokens out,
-/// what each of its conditions removed, the near-dedup stage's clusters, and the source's and
-/// result's rows and tokens.
+/// What two engines must agree on: what a remote run must agree on with a local one, and
+/// each stage's rows in, what each of its conditions removed and its near-duplicate clusters.
 fn figures(report: &Value) -> Value {
     let stages: Vec<Value> = report["stages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| {
-            serde_json::json!([
-                s["name"],
-                s["rows_in"],
-                s["rows_out"],
-                s["text_bytes_out"],
-                s["tokens_out"]["total"],
-                s["near_dedup"]["clusters"],
-                s["conditions"],
-            ])
-        })
+        .map(|s| serde_json::json!([s["rows_in"], s["conditions"], s["near_dedup"]["clusters"]]))
         .collect();
     serde_json::json!({
+        "remote": crate::storage::profile_figures(report),
         "stages": stages,
-        "source_rows": report["source"]["rows"],
-        "tokens": report["tokens"]["source"]["total"],
         "output_rows": report["output"]["rows"],
     })
 }
@@ -250,7 +238,10 @@ fn a_plain_ballista_executor_fails_the_run_naming_the_function() {
         ],
         Duration::from_secs(300),
     );
-    assert_error(&run, &["stage 'clean'", "strip_control", "prepcost cluster"]);
+    assert_error(
+        &run,
+        &["stage 'clean'", "strip_control", "prepcost cluster"],
+    );
     eprintln!(
         "the run failed after {:.1} s",
         started.elapsed().as_secs_f64()
@@ -273,9 +264,22 @@ fn a_node_that_cannot_listen_says_so() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let bind = format!("127.0.0.1:{port}");
-    let run = bounded(&["cluster", "scheduler", "--bind", &bind], Duration::from_secs(60));
+    let run = bounded(
+        &["cluster", "scheduler", "--bind", &bind],
+        Duration::from_secs(60),
+    );
     assert_error(&run, &["scheduler", &port.to_string()]);
-    let zero = prepcost_env(&["cluster", "executor", "--scheduler", "h:1", "--concurrency", "0"], &[]);
+    let zero = prepcost_env(
+        &[
+            "cluster",
+            "executor",
+            "--scheduler",
+            "h:1",
+            "--concurrency",
+            "0",
+        ],
+        &[],
+    );
     assert_error(&zero, &["--concurrency must be at least 1"]);
 }
 
@@ -285,10 +289,24 @@ fn no_scheduler_is_one_line_before_the_scan() {
     let data = repo_str("sample-data/en_prose");
     let scheduler = format!("df://127.0.0.1:{port}");
     let run = bounded(
-        &["profile", &data, "--engine", "ballista", "--scheduler", &scheduler],
+        &[
+            "profile",
+            &data,
+            "--engine",
+            "ballista",
+            "--scheduler",
+            &scheduler,
+        ],
         Duration::from_secs(120),
     );
-    assert_error(&run, &["connecting to the scheduler", &port, "prepcost cluster scheduler"]);
+    assert_error(
+        &run,
+        &[
+            "connecting to the scheduler",
+            &port,
+            "prepcost cluster scheduler",
+        ],
+    );
     let bad = prepcost_env(&["profile", &data, "--engine", "ballista"], &[]);
     assert_error(&bad, &["--engine ballista needs --scheduler"]);
 }

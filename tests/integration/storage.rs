@@ -45,7 +45,7 @@ fn sample_copies(root: &Path) {
 }
 
 /// What must not differ between a local and a remote run of `profile`.
-fn profile_figures(report: &Value) -> Value {
+pub fn profile_figures(report: &Value) -> Value {
     let stages: Vec<Value> = report["stages"]
         .as_array()
         .unwrap()

@@ -12,9 +12,9 @@ use ballista_core::planner::BallistaQueryPlanner;
 use ballista_core::serde::protobuf::operator_metric::Metric;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::serde::protobuf::{GetJobMetricsParams, GetJobMetricsResult};
+use datafusion::catalog::Session;
 use datafusion::common::Result as DfResult;
 use datafusion::execution::context::QueryPlanner;
-use datafusion::catalog::Session;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::protobuf::LogicalPlanNode;
@@ -41,7 +41,10 @@ impl JobLog {
     }
 
     fn record(&self, plan: &Arc<dyn ExecutionPlan>) {
-        if plan.downcast_ref::<DistributedQueryExec<LogicalPlanNode>>().is_some() {
+        if plan
+            .downcast_ref::<DistributedQueryExec<LogicalPlanNode>>()
+            .is_some()
+        {
             lock(&self.sent).push(Arc::clone(plan));
         }
     }
@@ -96,7 +99,9 @@ fn compute_time(job: &GetJobMetricsResult) -> Duration {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Ballista's planner, recording in `log` every plan it sends to the cluster.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use ballista_core::planner::BallistaQueryPlanner;
-use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::utils::default_session_builder;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
@@ -73,7 +73,10 @@ async fn reachable(scheduler: &str) -> Result<()> {
     match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(failed(crate::error::clean(&error_chain(&e)))),
-        Err(_) => Err(failed(format!("no answer in {} s", CONNECT_TIMEOUT.as_secs()))),
+        Err(_) => Err(failed(format!(
+            "no answer in {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
     }
 }
 

@@ -29,7 +29,20 @@ mod tests {
     #[test]
     fn bins_double_in_width() {
         assert_eq!(
-            [0, 1, 2, 3, 4, 7, 8, 1 << 29, (1 << 30) - 1, 1 << 30, usize::MAX].map(length_bin),
+            [
+                0,
+                1,
+                2,
+                3,
+                4,
+                7,
+                8,
+                1 << 29,
+                (1 << 30) - 1,
+                1 << 30,
+                usize::MAX
+            ]
+            .map(length_bin),
             [0, 1, 2, 2, 3, 3, 4, 30, 30, 31, 31]
         );
         let got = run_all_types(
