@@ -28,6 +28,8 @@ pub struct Cli {
 }
 
 /// A run that reports, or a node of a cluster that serves until it is stopped.
+// Parsed once and moved into the run: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Invocation {
     #[command(flatten)]
