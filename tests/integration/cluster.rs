@@ -225,19 +225,8 @@ fn a_plain_ballista_executor_fails_the_run_naming_the_function() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let data = repo_str("sample-data/en_prose");
     let started = Instant::now();
-    let run = bounded(
-        &[
-            "profile",
-            &data,
-            "--engine",
-            "ballista",
-            "--scheduler",
-            &address,
-        ],
-        Duration::from_secs(300),
-    );
+    let run = profile_on(&address, Duration::from_secs(300));
     assert_error(
         &run,
         &["stage 'clean'", "strip_control", "prepcost cluster"],
@@ -286,19 +275,7 @@ fn a_node_that_cannot_listen_says_so() {
 #[test]
 fn no_scheduler_is_one_line_before_the_scan() {
     let port = free_port().to_string();
-    let data = repo_str("sample-data/en_prose");
-    let scheduler = format!("df://127.0.0.1:{port}");
-    let run = bounded(
-        &[
-            "profile",
-            &data,
-            "--engine",
-            "ballista",
-            "--scheduler",
-            &scheduler,
-        ],
-        Duration::from_secs(120),
-    );
+    let run = profile_on(&format!("df://127.0.0.1:{port}"), Duration::from_secs(120));
     assert_error(
         &run,
         &[
@@ -307,8 +284,24 @@ fn no_scheduler_is_one_line_before_the_scan() {
             "prepcost cluster scheduler",
         ],
     );
+    let data = repo_str("sample-data/en_prose");
     let bad = prepcost_env(&["profile", &data, "--engine", "ballista"], &[]);
     assert_error(&bad, &["--engine ballista needs --scheduler"]);
+}
+
+/// Runs `profile` on the sample data with `--engine ballista --scheduler SCHEDULER`, within
+/// `limit`.
+fn profile_on(scheduler: &str, limit: Duration) -> Run {
+    let data = repo_str("sample-data/en_prose");
+    let args = [
+        "profile",
+        &data,
+        "--engine",
+        "ballista",
+        "--scheduler",
+        scheduler,
+    ];
+    bounded(&args, limit)
 }
 
 /// Runs prepcost with `args`, killing it (and failing the test) if it runs past `limit`.
