@@ -159,6 +159,7 @@ pub struct SchedulerSettings {
 }
 
 impl SchedulerSettings {
+    #[cfg(feature = "ballista")]
     fn external_host(&self) -> String {
         match &self.external_host {
             Some(host) => host.clone(),
