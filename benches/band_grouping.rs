@@ -17,8 +17,8 @@ use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use prepcost::stages::lsh::{BandTable, Permutations, RankSet, UnionFind, band_hash};
-use prepcost::stages::shingles::{ShingleSpec, ShingleUnit, Shingler};
+use prepcost::engine::udf::minhash::{Permutations, ShingleSpec, ShingleUnit, Shingler, band_hash};
+use prepcost::stages::lsh::{BandTable, RankSet, UnionFind};
 use rayon::prelude::*;
 
 const BANDS: usize = 14;

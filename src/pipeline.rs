@@ -161,15 +161,24 @@ async fn run_stage(
             fail(describe(&e))
         }
     };
+    // A failed run: an executor's refusal names the prepcost functions the plan calls.
+    let run_error = |e: DataFusionError, functions: &[String]| match rejected(&e, functions) {
+        Some(message) => fail(message),
+        None => engine_error(e),
+    };
     session.register_input(input).await.map_err(engine_error)?;
     let stage_input = StageInput {
         stats: input.stats(),
         spilled: input.spilled(),
+        distributed: session.executors_write(),
         progress,
     };
     let planned = match stage.plan(&session.ctx, &stage_input).await {
         Ok(planned) => planned,
-        Err(StageError::Engine(e)) => return Err(engine_error(e)),
+        Err(StageError::Engine(e)) => {
+            let functions: Vec<String> = stage.functions().iter().map(|f| f.to_string()).collect();
+            return Err(run_error(e, &functions));
+        }
         Err(StageError::Refused(message)) => return Err(fail(message)),
     };
     let (frame, tally) = match stage.sql() {
@@ -212,10 +221,7 @@ async fn run_stage(
             .await
         }
     }
-    .map_err(|e| match rejected(&e, &functions) {
-        Some(message) => fail(message),
-        None => engine_error(e),
-    })?;
+    .map_err(|e| run_error(e, &functions))?;
     session
         .ctx
         .deregister_table(INPUT_TABLE)

@@ -4,7 +4,6 @@
 pub mod conditions;
 pub mod lsh;
 pub mod minhash;
-pub mod shingles;
 pub mod spec;
 pub mod sql;
 pub mod stage;
@@ -57,5 +56,5 @@ pub fn sample_key(
     let params = minhash.map_or(&empty, |s| &s.params);
     let params =
         minhash::MinhashParams::parse(params, &source.text_column).map_err(Error::Usage)?;
-    Ok(std::sync::Arc::new(shingles::MinHashKey(params.shingles)))
+    Ok(std::sync::Arc::new(minhash::MinHashKey(params.shingles)))
 }

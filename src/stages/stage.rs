@@ -25,6 +25,12 @@ pub trait Stage: Send + Sync {
         None
     }
 
+    /// The prepcost functions of the plans a built-in stage runs while it is planned (those
+    /// of the plan it returns are found in that plan).
+    fn functions(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Plans the stage over the table `input` registered in `ctx`. A Rust stage may do its
     /// work here and return the plan that applies its decision.
     async fn plan(
@@ -40,6 +46,9 @@ pub struct StageInput<'a> {
     pub stats: TextStats,
     /// The input was spilled to disk: what a stage reads of it is new memory.
     pub spilled: bool,
+    /// Executors of a cluster run the stage's plans: work the stage would do in this process
+    /// belongs in plans too.
+    pub distributed: bool,
     pub progress: &'a Progress,
 }
 

@@ -130,13 +130,21 @@ fn report(run: &Run) -> Value {
 }
 
 /// What two engines must agree on: what a remote run must agree on with a local one, and
-/// each stage's rows in, what each of its conditions removed and its near-duplicate clusters.
+/// each stage's rows in, what each of its conditions removed, and its near-duplicate figures
+/// and examples (all but times and memory).
 fn figures(report: &Value) -> Value {
     let stages: Vec<Value> = report["stages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| serde_json::json!([s["rows_in"], s["conditions"], s["near_dedup"]["clusters"]]))
+        .map(|s| {
+            let mut near_dedup = s["near_dedup"].clone();
+            if let Some(figures) = near_dedup.as_object_mut() {
+                figures.remove("seconds");
+                figures.remove("memory");
+            }
+            serde_json::json!([s["rows_in"], s["conditions"], near_dedup])
+        })
         .collect();
     serde_json::json!({
         "remote": crate::storage::profile_figures(report),
@@ -145,13 +153,19 @@ fn figures(report: &Value) -> Value {
     })
 }
 
-/// Runs `source` locally and on `engine` (arguments), and checks that both give the same
-/// figures and the same output rows, in order.
-fn assert_same_as_local(source: &str, engine: &[&str], env: &[(&str, String)]) -> Value {
+/// Runs `source` locally and on `engine` (arguments), both with `args`, and checks that both
+/// give the same figures and the same output rows, in order.
+fn assert_same_as_local(
+    source: &str,
+    engine: &[&str],
+    args: &[&str],
+    env: &[(&str, String)],
+) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let (local_out, cluster_out) = (dir.path().join("local"), dir.path().join("cluster"));
-    let local = report(&profile(source, &local_out, &[], env));
-    let cluster = report(&profile(source, &cluster_out, engine, env));
+    let local = report(&profile(source, &local_out, args, env));
+    let cluster_args = [engine, args].concat();
+    let cluster = report(&profile(source, &cluster_out, &cluster_args, env));
     assert_eq!(figures(&cluster), figures(&local), "{engine:?}");
     let (local_rows, cluster_rows) = (read_rows(&local_out), read_rows(&cluster_out));
     assert!(local_rows.len() > 100, "{}", local_rows.len());
@@ -163,9 +177,29 @@ fn assert_same_as_local(source: &str, engine: &[&str], env: &[(&str, String)]) -
 #[test]
 fn a_standalone_cluster_gives_the_local_rows_and_counts() {
     let data = repo_str("sample-data/en_prose");
-    let report = assert_same_as_local(&data, &["--engine", "ballista-standalone"], &[]);
+    let report = assert_same_as_local(&data, &["--engine", "ballista-standalone"], &[], &[]);
     let removed = report["stages"][3]["rows_dropped"].as_u64().unwrap();
     assert!(removed > 100, "near-dedup removed {removed} rows");
+}
+
+#[test]
+fn near_dedup_with_verification_on_a_cluster_gives_the_local_rows_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = dir.path().join("verify.toml");
+    std::fs::write(
+        &pipeline,
+        "[[stages]]\nkind = \"minhash\"\nparams = { bands = 9, rows = 5, ngram = 3, verify = true }\n",
+    )
+    .unwrap();
+    let data = repo_str("sample-data/fortunes_zh.parquet");
+    let engine = ["--engine", "ballista-standalone"];
+    let pipeline = ["--pipeline", pipeline.to_str().unwrap()];
+    let report = assert_same_as_local(&data, &engine, &pipeline, &[]);
+    let near_dedup = &report["stages"][0]["near_dedup"];
+    assert!(
+        near_dedup["verified"]["rejected"].as_u64().unwrap() > 0,
+        "{near_dedup}"
+    );
 }
 
 #[test]
@@ -179,7 +213,7 @@ fn a_cluster_of_prepcost_processes_gives_the_local_rows_and_counts() {
     let _executors = [executor(host_port), executor(host_port)];
     let data = shared.join("text/llm_mix");
     let engine = ["--engine", "ballista", "--scheduler", &address];
-    assert_same_as_local(data.to_str().unwrap(), &engine, &[]);
+    assert_same_as_local(data.to_str().unwrap(), &engine, &[], &[]);
 }
 
 #[test]
@@ -192,7 +226,7 @@ fn a_source_in_object_storage_runs_on_a_cluster() {
     let s3 = Server::s3(dir.path(), Faults::None);
     let env = crate::storage::s3_env(&s3);
     let engine = ["--engine", "ballista-standalone"];
-    let cluster = assert_same_as_local("s3://data/en_prose/", &engine, &env);
+    let cluster = assert_same_as_local("s3://data/en_prose/", &engine, &[], &env);
     assert!(cluster["scan"]["requests"]["get"].as_u64().unwrap() > 0);
 }
 

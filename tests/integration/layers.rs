@@ -93,7 +93,6 @@ const LEVELS: &[(&str, &[&str])] = &[
         &[
             "stages::sql",
             "stages::lsh",
-            "stages::shingles",
             "stages::conditions",
         ],
     ),

@@ -56,6 +56,7 @@ pub mod keep_rows;
 mod kernels;
 pub mod lang;
 pub mod length_bin;
+pub mod minhash;
 mod nfc;
 mod nfkc;
 pub mod pii;
@@ -95,6 +96,7 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(WordCount::default()),
         ScalarUDF::from(CharCount::default()),
         ScalarUDF::from(TextLengthBin::default()),
+        ScalarUDF::from(minhash::MinhashBands::default()),
         ScalarUDF::from(C4Clean::default()),
         ScalarUDF::from(lang::LangId::default()),
         ScalarUDF::from(lang::LangFilter::default()),

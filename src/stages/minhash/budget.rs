@@ -79,9 +79,19 @@ pub(super) fn plan(
             0
         }
     });
-    let need = MemoryNeed::new(rows, verify_texts);
+    let mut need = MemoryNeed::new(rows, verify_texts);
+    let mut asked = params.bands_per_pass;
+    if input.distributed {
+        // Executors build the band tables, all bands at once; this process holds the row
+        // index, union-find and what comes back (the candidates, grown as they arrive).
+        need = MemoryNeed {
+            per_band: 0,
+            ..MemoryNeed::new(rows, None)
+        };
+        asked = None;
+    }
     let fitting = need.bands_fitting(free, params.bands);
-    let bands_per_pass = match params.bands_per_pass {
+    let bands_per_pass = match asked {
         None if fitting >= 1 => fitting,
         Some(asked) if asked <= fitting => asked,
         asked => {

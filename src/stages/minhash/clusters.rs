@@ -7,10 +7,11 @@ use datafusion::arrow::array::{ArrayRef, BooleanBufferBuilder};
 use datafusion::arrow::buffer::BooleanBuffer;
 
 use super::budget::Budget;
+use super::params::MinhashParams;
 use super::sign::string_value;
+use crate::engine::udf::minhash::{Shingler, jaccard};
 use crate::model::near_dedup::{SizeBin, VerifiedPairs};
-use crate::stages::lsh::{self, UnionFind};
-use crate::stages::shingles::Shingler;
+use crate::stages::lsh::UnionFind;
 use crate::stages::stage::StageError;
 
 /// With `verify`, the most earlier bucket members one document is compared with.
@@ -44,16 +45,33 @@ impl TextIndex {
 
 /// Joins the documents of each bucket, checking their exact similarity when asked.
 pub(super) struct Joiner<'a> {
-    pub(super) sets: &'a mut UnionFind,
-    pub(super) threshold: Option<f64>,
-    pub(super) texts: Option<&'a TextIndex>,
-    pub(super) shingler: Shingler,
+    sets: &'a mut UnionFind,
+    threshold: Option<f64>,
+    texts: Option<&'a TextIndex>,
+    shingler: Shingler,
     /// Shingles of the current bucket's documents.
-    pub(super) cache: HashMap<u32, Vec<u64>>,
-    pub(super) verified: Option<&'a mut VerifiedPairs>,
+    cache: HashMap<u32, Vec<u64>>,
+    verified: Option<&'a mut VerifiedPairs>,
 }
 
-impl Joiner<'_> {
+impl<'a> Joiner<'a> {
+    /// Joins into `sets`, checking similarity with `texts` when `params` ask for it.
+    pub(super) fn new(
+        params: &MinhashParams,
+        sets: &'a mut UnionFind,
+        texts: Option<&'a TextIndex>,
+        verified: Option<&'a mut VerifiedPairs>,
+    ) -> Self {
+        Joiner {
+            sets,
+            threshold: params.verify_threshold,
+            texts,
+            shingler: Shingler::new(params.shingles),
+            cache: HashMap::new(),
+            verified,
+        }
+    }
+
     /// `members` share a bucket and are in source order.
     pub(super) fn bucket(&mut self, members: &[u32]) {
         let (Some(threshold), Some(texts)) = (self.threshold, self.texts) else {
@@ -75,7 +93,7 @@ impl Joiner<'_> {
                 checks += 1;
                 self.load_shingles(texts, earlier);
                 self.load_shingles(texts, doc);
-                let similarity = lsh::jaccard(&self.cache[&earlier], &self.cache[&doc]);
+                let similarity = jaccard(&self.cache[&earlier], &self.cache[&doc]);
                 if let Some(v) = self.verified.as_deref_mut() {
                     v.checked += 1;
                     v.rejected += u64::from(similarity < threshold);

@@ -10,11 +10,10 @@ use futures::StreamExt;
 
 use super::clusters::Clusters;
 use super::params::MinhashParams;
-use super::sign::string_values;
-use crate::engine::{INPUT_TABLE, SOURCE_ROW};
+use super::sign::{documents, string_values};
+use crate::engine::udf::minhash::{ShingleSpec, Shingler, jaccard};
 use crate::model::near_dedup::{Cluster, Pair, SimilaritySample};
 use crate::stages::lsh::{self, UnionFind};
-use crate::stages::shingles::{ShingleSpec, Shingler};
 use crate::stages::stage::StageError;
 use crate::util::percentile::nearest_rank;
 
@@ -81,7 +80,7 @@ pub(super) async fn examples(
         .map(|&(kept, doc)| {
             let (a, b) = (text(kept), text(doc));
             Pair {
-                similarity: lsh::jaccard(&a.shingles, &b.shingles),
+                similarity: jaccard(&a.shingles, &b.shingles),
                 kept_row: ranks[kept as usize],
                 removed_row: ranks[doc as usize],
                 kept_text: a.snippet,
@@ -142,12 +141,8 @@ async fn fetch(
     if wanted.is_empty() {
         return Ok(());
     }
-    let mut stream = ctx
-        .table(INPUT_TABLE)
-        .await?
-        .select_columns(&[SOURCE_ROW, column])?
-        .execute_stream()
-        .await?;
+    let rows: Vec<u64> = wanted.keys().copied().collect();
+    let mut stream = documents(ctx, column, &rows).await?;
     let mut shingler = Shingler::new(spec);
     while let Some(batch) = stream.next().await {
         let batch = batch?;

@@ -7,10 +7,13 @@
 
 mod budget;
 mod clusters;
+mod distributed;
 mod examples;
 mod params;
 mod run;
 mod sign;
+
+use std::cell::RefCell;
 
 use async_trait::async_trait;
 use datafusion::logical_expr::ScalarUDF;
@@ -19,8 +22,10 @@ use datafusion::prelude::{SessionContext, col};
 pub use params::{MinhashParams, PARAMS};
 use run::Run;
 
-use crate::engine::udf::KeepRows;
+use crate::engine::udf::minhash::{ShingleSpec, Shingler};
+use crate::engine::udf::{self, KeepRows};
 use crate::engine::{HIDDEN_COLUMNS, INPUT_TABLE, SOURCE_ROW};
+use crate::source::sampling::GroupKey;
 use crate::stages::stage::{Planned, Stage, StageError, StageInput};
 use crate::tokenizer::is_text;
 
@@ -48,6 +53,10 @@ impl Stage for MinhashStage {
 
     fn origin(&self) -> String {
         "kind minhash".to_string()
+    }
+
+    fn functions(&self) -> &'static [&'static str] {
+        &[udf::minhash::NAME, KeepRows::NAME]
     }
 
     async fn plan(
@@ -86,6 +95,29 @@ impl Stage for MinhashStage {
         Ok(Planned {
             frame,
             near_dedup: Some(Box::new(outcome.report)),
+        })
+    }
+}
+
+/// A text's MinHash value under one hash function: the least hash of its shingles, as a
+/// minhash stage of the same shingles computes it (`--sample-by minhash` keeps the texts of
+/// a value together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinHashKey(pub ShingleSpec);
+
+impl GroupKey for MinHashKey {
+    fn key(&self, text: &[u8]) -> Option<u64> {
+        thread_local! {
+            static SHINGLER: RefCell<Option<(Shingler, Vec<u64>)>> = const { RefCell::new(None) };
+        }
+        let text = std::str::from_utf8(text).ok()?;
+        SHINGLER.with_borrow_mut(|cell| {
+            let (shingler, hashes) = match cell {
+                Some((shingler, _)) if shingler.spec() == self.0 => cell.as_mut()?,
+                _ => cell.insert((Shingler::new(self.0), Vec::new())),
+            };
+            shingler.hashes(text, hashes);
+            hashes.iter().copied().min()
         })
     }
 }

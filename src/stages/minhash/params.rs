@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::stages::lsh::{self, MAX_PERMUTATIONS, MAX_ROWS_PER_BAND};
-use crate::stages::shingles::{ShingleSpec, ShingleUnit};
+use crate::engine::udf::minhash::{MAX_PERMUTATIONS, MAX_ROWS_PER_BAND, ShingleSpec, ShingleUnit};
+use crate::stages::lsh;
 use crate::stages::spec::ParamValue;
 
 /// The parameters a `minhash` stage takes, with their defaults.

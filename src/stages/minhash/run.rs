@@ -1,7 +1,6 @@
 //! One run of a `minhash` stage over its input: the row index, the passes over the bands
 //! (signing, then clustering each band's buckets), and the report of what it found.
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,15 +10,16 @@ use datafusion::prelude::SessionContext;
 
 use super::budget::{self, Budget};
 use super::clusters::{Clusters, Joiner, TextIndex, removed_bitmap};
+use super::distributed;
 use super::examples::{Examples, examples};
 use super::params::MinhashParams;
 use super::sign::{PassState, internal, sign_all, source_rows};
 use crate::engine::SOURCE_ROW;
+use crate::engine::udf::minhash::{Permutations, ShingleUnit};
 use crate::model::near_dedup::{
     CurvePoint, NearDedupMemory, NearDedupReport, NearDedupSeconds, Shingle, VerifiedPairs,
 };
-use crate::stages::lsh::{self, BandTable, MemoryNeed, Permutations, RankSet, UnionFind};
-use crate::stages::shingles::{ShingleUnit, Shingler};
+use crate::stages::lsh::{self, BandTable, MemoryNeed, RankSet, UnionFind};
 use crate::stages::stage::{StageError, StageInput};
 use crate::util::resources;
 use crate::util::units::{count, format_size};
@@ -33,6 +33,8 @@ pub(super) struct Run<'a> {
     passes: usize,
     budget: Budget,
     seconds: NearDedupSeconds,
+    /// Executors sign and bucket the documents ([`super::distributed`]).
+    distributed: bool,
     /// Resident memory at the start, and the highest seen since.
     rss: (Option<u64>, Option<u64>),
 }
@@ -85,6 +87,7 @@ impl<'a> Run<'a> {
             passes,
             budget: Budget::new(&pool),
             seconds: NearDedupSeconds::default(),
+            distributed: input.distributed,
             rss: (None, None),
         })
     }
@@ -94,14 +97,18 @@ impl<'a> Run<'a> {
         let rss_at_start = resources::current_rss();
         self.rss = (rss_at_start, rss_at_start);
         let mut index = self.index(ctx).await?;
-        let permutations = Arc::new(Permutations::new(
-            self.params.permutations(),
-            self.params.seed,
-        ));
-        for pass in 0..self.passes {
-            let first = pass * self.bands_per_pass;
-            let bands = first..(first + self.bands_per_pass).min(self.params.bands);
-            self.pass(ctx, &mut index, &permutations, bands).await?;
+        if self.distributed {
+            self.on_executors(ctx, &mut index).await?;
+        } else {
+            let permutations = Arc::new(Permutations::new(
+                self.params.permutations(),
+                self.params.seed,
+            ));
+            for pass in 0..self.passes {
+                let first = pass * self.bands_per_pass;
+                let bands = first..(first + self.bands_per_pass).min(self.params.bands);
+                self.pass(ctx, &mut index, &permutations, bands).await?;
+            }
         }
         index.texts = None;
 
@@ -183,14 +190,12 @@ impl<'a> Run<'a> {
         let clustering = Instant::now();
         for table in tables {
             let bytes = table.bytes();
-            let mut join = Joiner {
-                sets: &mut index.sets,
-                threshold: params.verify_threshold,
-                texts: index.texts.as_ref(),
-                shingler: Shingler::new(params.shingles),
-                cache: HashMap::new(),
-                verified: index.verified.as_mut(),
-            };
+            let mut join = Joiner::new(
+                params,
+                &mut index.sets,
+                index.texts.as_ref(),
+                index.verified.as_mut(),
+            );
             let candidate_pairs = &mut index.candidate_pairs;
             table.buckets(&index.empty, |members| {
                 let k = members.len() as u64;
@@ -200,6 +205,47 @@ impl<'a> Run<'a> {
             drop(join);
             self.budget.shrink(bytes);
         }
+        self.seconds.clustering += clustering.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// All bands in one plan run by the executors; only the buckets' members come back.
+    async fn on_executors(
+        &mut self,
+        ctx: &SessionContext,
+        index: &mut Index,
+    ) -> Result<(), StageError> {
+        let signing = Instant::now();
+        let buckets = distributed::buckets(
+            ctx,
+            self.params,
+            &index.ranks,
+            &index.empty,
+            &mut self.budget,
+        )
+        .await?;
+        if self.params.verify_threshold.is_some() {
+            let column = &self.params.column;
+            let texts =
+                distributed::texts(ctx, column, &index.ranks, &buckets, &mut self.budget).await?;
+            index.texts = Some(texts);
+        }
+        self.seconds.signatures += signing.elapsed().as_secs_f64();
+        self.rss.1 = self.rss.1.max(resources::current_rss());
+
+        let clustering = Instant::now();
+        let mut join = Joiner::new(
+            self.params,
+            &mut index.sets,
+            index.texts.as_ref(),
+            index.verified.as_mut(),
+        );
+        let candidate_pairs = &mut index.candidate_pairs;
+        buckets.each(|members| {
+            let k = members.len() as u64;
+            *candidate_pairs += k * (k - 1) / 2;
+            join.bucket(members);
+        });
         self.seconds.clustering += clustering.elapsed().as_secs_f64();
         Ok(())
     }

@@ -4,17 +4,19 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanBufferBuilder, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, UInt64Type};
 use datafusion::common::{Result as DfResult, exec_err};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::prelude::SessionContext;
+use datafusion::logical_expr::ScalarUDF;
+use datafusion::prelude::{SessionContext, col, not};
 use futures::StreamExt;
 
+use crate::engine::udf::KeepRows;
+use crate::engine::udf::minhash::{Permutations, ShingleSpec, Shingler, band_hash};
 use crate::engine::{INPUT_TABLE, SOURCE_ROW};
-use crate::stages::lsh::{self, BandTable, Permutations, RankSet};
-use crate::stages::shingles::{ShingleSpec, Shingler};
+use crate::stages::lsh::{BandTable, RankSet};
 use crate::stages::stage::StageError;
 
 /// What the signature tasks of one pass share.
@@ -57,7 +59,7 @@ impl PassState {
                 .signature(&work.hashes, permutations.clone(), &mut work.signature);
             for (k, table) in self.tables.iter().enumerate() {
                 let band = &work.signature[k * r..(k + 1) * r];
-                table.set(rank, lsh::band_hash(band, self.bands.start + k));
+                table.set(rank, band_hash(band, self.bands.start + k));
             }
         }
         Ok(ranks)
@@ -118,6 +120,29 @@ async fn sign_partition(
         }
     }
     Ok(kept)
+}
+
+/// The source rows and texts of the documents whose source rows are among `rows`.
+pub(super) async fn documents(
+    ctx: &SessionContext,
+    column: &str,
+    rows: &[u64],
+) -> Result<SendableRecordBatchStream, StageError> {
+    let len = rows.iter().max().map_or(0, |&last| last as usize + 1);
+    let mut wanted = BooleanBufferBuilder::new(len);
+    wanted.append_n(len, false);
+    for &row in rows {
+        wanted.set_bit(row as usize, true);
+    }
+    // `minhash_keep` keeps the rows it is not given: the wanted ones are those it drops.
+    let keep = ScalarUDF::new_from_impl(KeepRows::new(wanted.finish()));
+    Ok(ctx
+        .table(INPUT_TABLE)
+        .await?
+        .select_columns(&[SOURCE_ROW, column])?
+        .filter(not(keep.call(vec![col(SOURCE_ROW)])))?
+        .execute_stream()
+        .await?)
 }
 
 /// The sorted `__source_row` values of the input: a document's rank is its position here.

@@ -4,13 +4,11 @@
 //! text written without spaces between words (Chinese, Japanese, Thai, …). Each shingle is
 //! hashed to 64 bits.
 
-use std::cell::RefCell;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::source::sampling::GroupKey;
 use crate::util::unicode::{class_ranges, in_ranges};
 
 /// What a shingle is made of.
@@ -21,6 +19,17 @@ pub enum ShingleUnit {
     Auto,
     Word,
     Char,
+}
+
+impl ShingleUnit {
+    /// The name a pipeline file gives the unit.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShingleUnit::Auto => "auto",
+            ShingleUnit::Word => "word",
+            ShingleUnit::Char => "char",
+        }
+    }
 }
 
 impl FromStr for ShingleUnit {
@@ -92,29 +101,6 @@ const fn is_ascii_symbol(c: u8) -> bool {
     )
 }
 
-/// A text's MinHash value under one hash function: the least hash of its shingles, as a
-/// minhash stage of the same shingles computes it (`--sample-by minhash` keeps the texts of
-/// a value together).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MinHashKey(pub ShingleSpec);
-
-impl GroupKey for MinHashKey {
-    fn key(&self, text: &[u8]) -> Option<u64> {
-        thread_local! {
-            static SHINGLER: RefCell<Option<(Shingler, Vec<u64>)>> = const { RefCell::new(None) };
-        }
-        let text = std::str::from_utf8(text).ok()?;
-        SHINGLER.with_borrow_mut(|cell| {
-            let (shingler, hashes) = match cell {
-                Some((shingler, _)) if shingler.spec == self.0 => cell.as_mut()?,
-                _ => cell.insert((Shingler::new(self.0), Vec::new())),
-            };
-            shingler.hashes(text, hashes);
-            hashes.iter().copied().min()
-        })
-    }
-}
-
 impl Shingler {
     pub fn new(spec: ShingleSpec) -> Self {
         Self {
@@ -123,6 +109,11 @@ impl Shingler {
             words: Vec::new(),
             bounds: Vec::new(),
         }
+    }
+
+    /// How it cuts documents.
+    pub fn spec(&self) -> ShingleSpec {
+        self.spec
     }
 
     /// The hashes of the shingles of `text`, in text order, in `out` (empty for a text with
