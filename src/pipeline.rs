@@ -9,6 +9,7 @@ use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::DataFrame;
 
+use crate::engine::cluster::rejected;
 use crate::engine::memory::PeakMemoryPool;
 use crate::engine::udf;
 use crate::engine::{INPUT_TABLE, Intermediate, SOURCE_ROW, Session, TextStats};
@@ -162,7 +163,7 @@ async fn run_stage(
         }
     };
     // A failed run: an executor's refusal names the prepcost functions the plan calls.
-    let run_error = |e: DataFusionError, functions: &[String]| match rejected(&e, functions) {
+    let run_error = |e: DataFusionError, functions: &[&str]| match rejected(&e, functions) {
         Some(message) => fail(message),
         None => engine_error(e),
     };
@@ -176,8 +177,7 @@ async fn run_stage(
     let planned = match stage.plan(&session.ctx, &stage_input).await {
         Ok(planned) => planned,
         Err(StageError::Engine(e)) => {
-            let functions: Vec<String> = stage.functions().iter().map(|f| f.to_string()).collect();
-            return Err(run_error(e, &functions));
+            return Err(run_error(e, stage.functions()));
         }
         Err(StageError::Refused(message)) => return Err(fail(message)),
     };
@@ -221,7 +221,10 @@ async fn run_stage(
             .await
         }
     }
-    .map_err(|e| run_error(e, &functions))?;
+    .map_err(|e| {
+        let functions: Vec<&str> = functions.iter().map(String::as_str).collect();
+        run_error(e, &functions)
+    })?;
     session
         .ctx
         .deregister_table(INPUT_TABLE)
@@ -237,21 +240,6 @@ fn prepcost_functions(plan: &LogicalPlan) -> Vec<String> {
         .map(|f| f.name().to_string())
         .filter(|name| text.contains(&format!("{name}(")))
         .collect()
-}
-
-/// What a cluster's refusal of a stage's tasks means: Ballista's scheduler says only that an
-/// executor rejected them, which an executor without prepcost's functions does.
-fn rejected(e: &DataFusionError, functions: &[String]) -> Option<String> {
-    if !e.to_string().contains("rejected by executor") {
-        return None;
-    }
-    let uses = match functions {
-        [] => String::new(),
-        names => format!(" it uses ({})", names.join(", ")),
-    };
-    Some(format!(
-        "an executor rejected its tasks: the cluster does not know the prepcost functions{uses}; start the scheduler and every executor with `prepcost cluster`"
-    ))
 }
 
 /// Runs a stage's `frame` and collects its result in this process, counting what each of its

@@ -35,9 +35,16 @@ pub const SOURCE_ROW: &str = "__source_row";
 /// same (the row survived a filter, or a rewrite left it as it was) reuses the count.
 pub const ROW_TOKENS: &str = "__tokens";
 pub const ROW_TOKENS_TEXT_HASH: &str = "__tokens_text_hash";
+/// In a result executors counted: whether the row's text was tokenized (not reused).
+pub const ROW_TOKENS_FRESH: &str = "__tokens_fresh";
 
-/// The columns prepcost adds to every result and takes out of its output.
-pub const HIDDEN_COLUMNS: [&str; 3] = [SOURCE_ROW, ROW_TOKENS, ROW_TOKENS_TEXT_HASH];
+/// The columns prepcost adds to results and takes out of its output.
+pub const HIDDEN_COLUMNS: [&str; 4] = [
+    SOURCE_ROW,
+    ROW_TOKENS,
+    ROW_TOKENS_TEXT_HASH,
+    ROW_TOKENS_FRESH,
+];
 
 /// Rows per row group in spill files: small enough for the next stage to read in parallel.
 const SPILL_ROW_GROUP_ROWS: usize = 65_536;

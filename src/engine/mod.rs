@@ -11,6 +11,7 @@ pub mod written;
 
 pub use cluster::Engine;
 pub use intermediate::{
-    HIDDEN_COLUMNS, Intermediate, ROW_TOKENS, ROW_TOKENS_TEXT_HASH, SOURCE_ROW, TextStats,
+    HIDDEN_COLUMNS, Intermediate, ROW_TOKENS, ROW_TOKENS_FRESH, ROW_TOKENS_TEXT_HASH, SOURCE_ROW,
+    TextStats,
 };
 pub use session::{INPUT_TABLE, Session};

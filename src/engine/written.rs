@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use datafusion::common::Column;
 use datafusion::common::config::TableParquetOptions;
 use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::functions::expr_fn::{coalesce, octet_length};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::logical_expr::{Expr, ScalarUDF, cast, lit};
@@ -18,7 +18,9 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{DataFrame, ParquetReadOptions, SessionContext};
 use tempfile::TempDir;
 
-use super::intermediate::{Intermediate, LENGTH_BINS, ROW_TOKENS, TextStats, without_views};
+use super::intermediate::{
+    Intermediate, LENGTH_BINS, ROW_TOKENS, ROW_TOKENS_FRESH, TextStats, without_views,
+};
 use super::udf::TextLengthBin;
 
 /// A written result, and the rows its marker left out.
@@ -27,6 +29,17 @@ pub struct Written {
     /// For each nonzero marker value: the rows left out and, when the rows carry their
     /// token counts, their tokens.
     pub left_out: Vec<(i64, u64, Option<u64>)>,
+    /// When the executors counted the rows' tokens ([`ROW_TOKENS_FRESH`] is written).
+    pub tokens: Option<CountedTokens>,
+}
+
+/// The tokens of a result whose rows executors counted.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct CountedTokens {
+    /// Rows by their token count, in increasing order of it.
+    pub rows_by_tokens: Vec<(u32, u64)>,
+    /// Rows whose text was tokenized; the others reused the count they carried.
+    pub tokenized: u64,
 }
 
 /// Runs `frame` on the cluster, its result written as Parquet into `dir`; the result is the
@@ -58,14 +71,16 @@ pub async fn write(
     let counts = counts(written, &files, text_column, marker)?
         .collect()
         .await?;
-    let (stats, left_out) = tally(&counts, files.index_of(ROW_TOKENS).is_ok());
+    let (stats, left_out, tokens) = tally(&counts, files.index_of(ROW_TOKENS).is_ok())?;
     Ok(Written {
         result: Intermediate::written(dir, files, marker, stats),
         left_out,
+        tokens,
     })
 }
 
-/// Rows, text bytes and token counts by marker and text-length bin.
+/// Rows, text bytes and token counts by marker and text-length bin, and by token count and
+/// whether it was made anew when the executors counted the tokens.
 fn counts(
     written: DataFrame,
     files: &SchemaRef,
@@ -81,8 +96,13 @@ fn counts(
         Err(_) => lit(0_i64),
     };
     let bin = ScalarUDF::from(TextLengthBin::default()).call(vec![text.clone()]);
+    let mut groups = vec![marker.alias("marker"), bin.alias("bin")];
+    if files.index_of(ROW_TOKENS_FRESH).is_ok() {
+        groups.push(tokens.clone().alias("row_tokens"));
+        groups.push(int64(column(ROW_TOKENS_FRESH)).alias("fresh"));
+    }
     written.aggregate(
-        vec![marker.alias("marker"), bin.alias("bin")],
+        groups,
         vec![
             count(lit(1)).alias("rows"),
             int64(sum(int64(octet_length(text)))).alias("bytes"),
@@ -91,15 +111,28 @@ fn counts(
     )
 }
 
-/// The kept rows' figures, and the rows (and tokens, when `has_tokens`) each nonzero marker
-/// left out, in marker order.
-fn tally(batches: &[RecordBatch], has_tokens: bool) -> (TextStats, Vec<(i64, u64, Option<u64>)>) {
+/// What the counts say: the kept rows' figures, the rows (and tokens, when `has_tokens`) each
+/// nonzero marker left out, in marker order, and the kept rows' tokens when they were counted.
+type Tally = (
+    TextStats,
+    Vec<(i64, u64, Option<u64>)>,
+    Option<CountedTokens>,
+);
+
+fn tally(batches: &[RecordBatch], has_tokens: bool) -> Result<Tally> {
     let mut stats = TextStats::default();
     let mut left_out: Vec<(i64, u64, Option<u64>)> = Vec::new();
+    let mut counted: Option<CountedTokens> = None;
     for batch in batches {
-        let value = |i: usize| batch.column(i).as_primitive::<Int64Type>();
-        let (markers, bins, rows, bytes, tokens) =
-            (value(0), value(1), value(2), value(3), value(4));
+        let value = |name: &str| {
+            let column = batch.column_by_name(name).ok_or_else(|| {
+                DataFusionError::Internal(format!("the counts have no column {name}"))
+            })?;
+            Ok::<_, DataFusionError>(column.as_primitive::<Int64Type>())
+        };
+        let (markers, bins) = (value("marker")?, value("bin")?);
+        let (rows, bytes, tokens) = (value("rows")?, value("bytes")?, value("tokens")?);
+        let row_tokens = value("row_tokens").ok().zip(value("fresh").ok());
         for row in 0..batch.num_rows() {
             let n = rows.value(row) as u64;
             let marker = markers.value(row);
@@ -116,6 +149,12 @@ fn tally(batches: &[RecordBatch], has_tokens: bool) -> (TextStats, Vec<(i64, u64
                 }
                 continue;
             }
+            if let Some((row_tokens, fresh)) = row_tokens {
+                let counted = counted.get_or_insert_with(CountedTokens::default);
+                let t = u32::try_from(row_tokens.value(row).max(0)).unwrap_or(u32::MAX);
+                counted.rows_by_tokens.push((t, n));
+                counted.tokenized += if fresh.value(row) != 0 { n } else { 0 };
+            }
             stats.rows += n;
             if bins.is_null(row) {
                 stats.text_nulls += n;
@@ -127,5 +166,15 @@ fn tally(batches: &[RecordBatch], has_tokens: bool) -> (TextStats, Vec<(i64, u64
         }
     }
     left_out.sort_by_key(|(m, ..)| *m);
-    (stats, left_out)
+    if let Some(counted) = &mut counted {
+        counted.rows_by_tokens.sort_unstable();
+        counted.rows_by_tokens.dedup_by(|later, first| {
+            let same = later.0 == first.0;
+            if same {
+                first.1 += later.1;
+            }
+            same
+        });
+    }
+    Ok((stats, left_out, counted))
 }

@@ -2,7 +2,10 @@
 //! column of the source and of every stage's result, counted on all cores. Each counted result
 //! carries its rows' counts in hidden columns ([`ROW_TOKENS`], with the hash of the text they
 //! were counted on), so a row a later stage passes through unchanged is not tokenized again:
-//! only the texts a stage rewrote are.
+//! only the texts a stage rewrote are. Where a cluster's executors hold the results, they
+//! count them ([`on_executors`]).
+
+mod on_executors;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +19,8 @@ use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use futures::StreamExt;
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::engine::{Intermediate, ROW_TOKENS, ROW_TOKENS_TEXT_HASH, Session};
+use crate::engine::cluster::rejected;
+use crate::engine::{Intermediate, ROW_TOKENS, ROW_TOKENS_FRESH, ROW_TOKENS_TEXT_HASH, Session};
 use crate::error::{Error, Result, describe};
 use crate::model::tokens::{PerRow, TokenStats};
 use crate::tokenizer::{Tokenizer, map_texts};
@@ -84,22 +88,40 @@ impl TokenCounter {
             origin: format!("counting tokens with {}", self.tokenizer.name()),
             message,
         };
+        let remote_at_start = session.remote_compute().await?;
+        let (counted, stats, tokenized) = match session.executors_write() {
+            true => on_executors::count(session, &self.tokenizer, result, text_column, step).await,
+            false => self.here(session, result, text_column, step).await,
+        }
+        .map_err(|e| {
+            fail(rejected(&e, &on_executors::FUNCTIONS).unwrap_or_else(|| describe(&e)))
+        })?;
+        self.texts_tokenized += tokenized;
+        self.wall_seconds += started.elapsed().as_secs_f64();
+        let remote = session.remote_compute().await? - remote_at_start;
+        self.cpu_seconds +=
+            (resources::cpu_time().saturating_sub(cpu_at_start) + remote).as_secs_f64();
+        Ok((counted, stats))
+    }
+
+    /// Counts `result` in this process, on all cores.
+    async fn here(
+        &self,
+        session: &Session,
+        result: Intermediate,
+        text_column: &str,
+        step: &str,
+    ) -> datafusion::error::Result<(Intermediate, TokenStats, u64)> {
         let tokenized = Arc::new(AtomicU64::new(0));
         let stream = self
             .annotated(session, &result, text_column, &tokenized)
-            .await
-            .map_err(|e| fail(describe(&e)))?;
-        let (mut counted, mut counts) = collect(session, stream, &result, text_column, step)
-            .await
-            .map_err(|e| fail(describe(&e)))?;
+            .await?;
+        let (mut counted, mut counts) =
+            collect(session, stream, &result, text_column, step).await?;
         // Only now: a spilled result's file is deleted when it is dropped.
-        counted.take_over(result).map_err(|e| fail(describe(&e)))?;
-        self.texts_tokenized += tokenized.load(Ordering::Relaxed);
-        self.wall_seconds += started.elapsed().as_secs_f64();
-        self.cpu_seconds += resources::cpu_time()
-            .saturating_sub(cpu_at_start)
-            .as_secs_f64();
-        Ok((counted, token_stats(&mut counts)))
+        counted.take_over(result)?;
+        let tokenized = tokenized.load(Ordering::Relaxed);
+        Ok((counted, token_stats(&mut counts), tokenized))
     }
 
     /// The rows of `result` with their counts, from one task per partition; adds the texts it
@@ -162,7 +184,7 @@ async fn collect(
 
 /// True for the hidden columns a counted result carries.
 fn is_count_column(name: &str) -> bool {
-    name == ROW_TOKENS || name == ROW_TOKENS_TEXT_HASH
+    [ROW_TOKENS, ROW_TOKENS_TEXT_HASH, ROW_TOKENS_FRESH].contains(&name)
 }
 
 /// `schema` without earlier counts, and with the hidden count columns last.

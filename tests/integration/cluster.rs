@@ -131,7 +131,7 @@ fn report(run: &Run) -> Value {
 
 /// What two engines must agree on: what a remote run must agree on with a local one, and
 /// each stage's rows in, what each of its conditions removed, and its near-duplicate figures
-/// and examples (all but times and memory).
+/// and examples (all but times and memory); the token figures, texts tokenized among them.
 fn figures(report: &Value) -> Value {
     let stages: Vec<Value> = report["stages"]
         .as_array()
@@ -146,8 +146,14 @@ fn figures(report: &Value) -> Value {
             serde_json::json!([s["rows_in"], s["conditions"], near_dedup])
         })
         .collect();
+    let mut tokens = report["tokens"].clone();
+    if let Some(figures) = tokens.as_object_mut() {
+        figures.remove("wall_seconds");
+        figures.remove("cpu_seconds");
+    }
     serde_json::json!({
         "remote": crate::storage::profile_figures(report),
+        "tokens": tokens,
         "stages": stages,
         "output_rows": report["output"]["rows"],
     })
@@ -259,16 +265,23 @@ fn a_plain_ballista_executor_fails_the_run_naming_the_function() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let started = Instant::now();
-    let run = profile_on(&address, Duration::from_secs(300));
-    assert_error(
-        &run,
-        &["stage 'clean'", "strip_control", "prepcost cluster"],
-    );
-    eprintln!(
-        "the run failed after {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    // Counting the source's tokens is the first work executors are given; without it, the
+    // first SQL stage is.
+    for (extra, expected) in [
+        (&[][..], ["stage 'scan'", "token_count", "prepcost cluster"]),
+        (
+            &["--tokenizer", "none"][..],
+            ["stage 'clean'", "strip_control", "prepcost cluster"],
+        ),
+    ] {
+        let started = Instant::now();
+        let run = profile_on(&address, extra, Duration::from_secs(300));
+        assert_error(&run, &expected);
+        eprintln!(
+            "the run failed after {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
 }
 
 /// A runtime whose tasks are abandoned, not awaited, when it is dropped.
@@ -309,7 +322,11 @@ fn a_node_that_cannot_listen_says_so() {
 #[test]
 fn no_scheduler_is_one_line_before_the_scan() {
     let port = free_port().to_string();
-    let run = profile_on(&format!("df://127.0.0.1:{port}"), Duration::from_secs(120));
+    let run = profile_on(
+        &format!("df://127.0.0.1:{port}"),
+        &[],
+        Duration::from_secs(120),
+    );
     assert_error(
         &run,
         &[
@@ -325,9 +342,9 @@ fn no_scheduler_is_one_line_before_the_scan() {
 
 /// Runs `profile` on the sample data with `--engine ballista --scheduler SCHEDULER`, within
 /// `limit`.
-fn profile_on(scheduler: &str, limit: Duration) -> Run {
+fn profile_on(scheduler: &str, extra: &[&str], limit: Duration) -> Run {
     let data = repo_str("sample-data/en_prose");
-    let args = [
+    let mut args = vec![
         "profile",
         &data,
         "--engine",
@@ -335,6 +352,7 @@ fn profile_on(scheduler: &str, limit: Duration) -> Run {
         "--scheduler",
         scheduler,
     ];
+    args.extend_from_slice(extra);
     bounded(&args, limit)
 }
 

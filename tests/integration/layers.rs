@@ -90,11 +90,7 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("engines: the minhash stage", &["stages::minhash"]),
     (
         "engines: stage parts",
-        &[
-            "stages::sql",
-            "stages::lsh",
-            "stages::conditions",
-        ],
+        &["stages::sql", "stages::lsh", "stages::conditions"],
     ),
     ("engines: the stage trait", &["stages::stage"]),
     ("engines: stage specs", &["stages::spec"]),
@@ -127,8 +123,9 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("data: intermediate results", &["engine::intermediate"]),
     (
         "data: memory and functions",
-        &["engine::memory", "engine::udf", "tokenizer"],
+        &["engine::memory", "engine::udf"],
     ),
+    ("data: tokenizers", &["tokenizer"]),
     ("data: OpenAI's encodings", &["tokenizer::openai"]),
     ("base: object stores", &["storage"]),
     ("base: reports", &["model"]),

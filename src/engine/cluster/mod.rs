@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use datafusion::error::DataFusionError;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -146,6 +147,22 @@ pub async fn context(
 pub enum Node {
     Scheduler(SchedulerSettings),
     Executor(ExecutorSettings),
+}
+
+/// What a cluster's refusal of a step's tasks means: Ballista's scheduler says only that an
+/// executor rejected them, which an executor without prepcost's functions does; `functions`
+/// are those the step's plan calls.
+pub fn rejected(e: &DataFusionError, functions: &[&str]) -> Option<String> {
+    if !e.to_string().contains("rejected by executor") {
+        return None;
+    }
+    let uses = match functions {
+        [] => String::new(),
+        names => format!(" it uses ({})", names.join(", ")),
+    };
+    Some(format!(
+        "an executor rejected its tasks: the cluster does not know the prepcost functions{uses}; start the scheduler and every executor with `prepcost cluster`"
+    ))
 }
 
 /// A scheduler of `prepcost cluster scheduler`.

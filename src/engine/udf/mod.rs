@@ -63,6 +63,7 @@ pub mod pii;
 pub mod quality;
 mod strip_control;
 mod text_hash;
+mod token_count;
 mod trim_whitespace;
 mod word_count;
 
@@ -75,6 +76,7 @@ pub use nfkc::{Nfkc, nfkc};
 pub use quality::{C4Clean, QualityFilter};
 pub use strip_control::{StripControl, strip_control};
 pub use text_hash::{TextHash, text_hash};
+pub use token_count::{TextHash64, TokenCount};
 pub use trim_whitespace::TrimWhitespace;
 pub use word_count::WordCount;
 
@@ -93,6 +95,8 @@ pub fn all() -> Vec<ScalarUDF> {
         ScalarUDF::from(StripControl::default()),
         ScalarUDF::from(TrimWhitespace::default()),
         ScalarUDF::from(TextHash::default()),
+        ScalarUDF::from(TextHash64::default()),
+        ScalarUDF::from(TokenCount::default()),
         ScalarUDF::from(WordCount::default()),
         ScalarUDF::from(CharCount::default()),
         ScalarUDF::from(TextLengthBin::default()),
