@@ -71,6 +71,10 @@ impl TryFrom<ClusterCommand> for Node {
                     None => resources::cores(),
                 },
                 work_dir: args.work_dir,
+                memory_limit: match args.memory_limit {
+                    Some(0) => return Err(Error::Usage("--memory-limit must be above 0".into())),
+                    limit => limit,
+                },
             }),
         })
     }
@@ -120,6 +124,11 @@ pub struct ExecutorArgs {
     /// Where it keeps shuffle files [default: a temporary directory].
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+
+    /// Memory its tasks' queries may hold, shared by its concurrent tasks; beyond it they
+    /// spill to the work directory [default: 70% of the machine's or its cgroup's memory].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -102,6 +102,8 @@ fn executor(scheduler: &str) -> Node {
         &grpc_port.to_string(),
         "--concurrency",
         "2",
+        "--memory-limit",
+        "1GiB",
     ]);
     node.wait_for(port);
     node

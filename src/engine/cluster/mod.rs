@@ -203,6 +203,8 @@ pub struct ExecutorSettings {
     pub concurrency: usize,
     /// Where it keeps shuffle files.
     pub work_dir: Option<PathBuf>,
+    /// Memory its tasks may hold together (Ballista's default: a share of the machine's).
+    pub memory_limit: Option<u64>,
 }
 
 /// Runs a scheduler until the process is stopped.

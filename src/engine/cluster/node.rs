@@ -184,6 +184,7 @@ pub async fn run_executor(settings: &ExecutorSettings) -> Result<()> {
             .work_dir
             .as_ref()
             .map(|dir| dir.display().to_string()),
+        memory_pool_size: settings.memory_limit,
         override_function_registry: Some(Arc::new(function_registry())),
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
