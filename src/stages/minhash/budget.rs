@@ -16,21 +16,28 @@ use crate::util::units::{count, format_size};
 pub(super) struct Budget {
     reservation: MemoryReservation,
     pub(super) peak: usize,
+    /// Executors build the band tables: there are no passes to split them into.
+    distributed: bool,
 }
 
 impl Budget {
     /// A reservation of nothing yet in `pool`.
-    pub(super) fn new(pool: &Arc<dyn MemoryPool>) -> Self {
+    pub(super) fn new(pool: &Arc<dyn MemoryPool>, distributed: bool) -> Self {
         Budget {
             reservation: MemoryConsumer::new("minhash stage").register(pool),
             peak: 0,
+            distributed,
         }
     }
 
     pub(super) fn grow(&mut self, bytes: usize, what: &str) -> Result<(), StageError> {
         self.reservation.try_grow(bytes).map_err(|_| {
+            let advice = match self.distributed {
+                true => "raise --memory-limit",
+                false => "raise --memory-limit or set bands_per_pass lower",
+            };
             StageError::Refused(format!(
-                "the memory pool could not grant {} for {what} (other work holds the rest of --memory-limit); raise --memory-limit or set bands_per_pass lower",
+                "the memory pool could not grant {} for {what} (other work holds the rest of --memory-limit); {advice}",
                 format_size(bytes as u64)
             ))
         })?;

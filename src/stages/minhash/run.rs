@@ -85,7 +85,7 @@ impl<'a> Run<'a> {
             need,
             bands_per_pass,
             passes,
-            budget: Budget::new(&pool),
+            budget: Budget::new(&pool, input.distributed),
             seconds: NearDedupSeconds::default(),
             distributed: input.distributed,
             rss: (None, None),
