@@ -3,6 +3,7 @@
 //! rows, text bytes and lengths, and, for a stage whose rows carry the number of the first
 //! condition they failed, what each condition left out.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -122,7 +123,8 @@ type Tally = (
 fn tally(batches: &[RecordBatch], has_tokens: bool) -> Result<Tally> {
     let mut stats = TextStats::default();
     let mut left_out: Vec<(i64, u64, Option<u64>)> = Vec::new();
-    let mut counted: Option<CountedTokens> = None;
+    // Rows by token count, and rows tokenized; present when the counts have them.
+    let mut counted: Option<(BTreeMap<u32, u64>, u64)> = None;
     for batch in batches {
         let value = |name: &str| {
             let column = batch.column_by_name(name).ok_or_else(|| {
@@ -150,10 +152,10 @@ fn tally(batches: &[RecordBatch], has_tokens: bool) -> Result<Tally> {
                 continue;
             }
             if let Some((row_tokens, fresh)) = row_tokens {
-                let counted = counted.get_or_insert_with(CountedTokens::default);
+                let (by_tokens, tokenized) = counted.get_or_insert_default();
                 let t = u32::try_from(row_tokens.value(row).max(0)).unwrap_or(u32::MAX);
-                counted.rows_by_tokens.push((t, n));
-                counted.tokenized += if fresh.value(row) != 0 { n } else { 0 };
+                *by_tokens.entry(t).or_default() += n;
+                *tokenized += if fresh.value(row) != 0 { n } else { 0 };
             }
             stats.rows += n;
             if bins.is_null(row) {
@@ -166,15 +168,9 @@ fn tally(batches: &[RecordBatch], has_tokens: bool) -> Result<Tally> {
         }
     }
     left_out.sort_by_key(|(m, ..)| *m);
-    if let Some(counted) = &mut counted {
-        counted.rows_by_tokens.sort_unstable();
-        counted.rows_by_tokens.dedup_by(|later, first| {
-            let same = later.0 == first.0;
-            if same {
-                first.1 += later.1;
-            }
-            same
-        });
-    }
+    let counted = counted.map(|(by_tokens, tokenized)| CountedTokens {
+        rows_by_tokens: by_tokens.into_iter().collect(),
+        tokenized,
+    });
     Ok((stats, left_out, counted))
 }

@@ -16,7 +16,7 @@ use rayon::slice::ParallelSliceMut;
 use super::budget::Budget;
 use super::clusters::TextIndex;
 use super::params::MinhashParams;
-use super::sign::{documents, internal};
+use super::sign::{documents, rank_of};
 use crate::engine::udf::minhash::{BAND, BandSpec, KEY};
 use crate::engine::{INPUT_TABLE, SOURCE_ROW};
 use crate::stages::lsh::RankSet;
@@ -118,15 +118,6 @@ fn gather(
         }
     }
     Ok(())
-}
-
-fn rank_of(ranks: &[u64], row: u64) -> Result<u32, StageError> {
-    match ranks.binary_search(&row) {
-        Ok(rank) => Ok(rank as u32),
-        Err(_) => Err(internal(&format!(
-            "{SOURCE_ROW} {row} changed between two reads of the input"
-        ))),
-    }
 }
 
 /// The texts of the documents in some bucket, for verification.

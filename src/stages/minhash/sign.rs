@@ -30,14 +30,15 @@ pub(super) struct PassState {
     pub(super) tables: Vec<BandTable>,
 }
 
-impl PassState {
-    fn rank_of(&self, source_row: u64) -> DfResult<u32> {
-        match self.ranks.binary_search(&source_row) {
-            Ok(rank) => Ok(rank as u32),
-            Err(_) => exec_err!("{SOURCE_ROW} {source_row} changed between two reads of the input"),
-        }
+/// The rank of the document at `source_row` among `ranks` (the input's sorted source rows).
+pub(super) fn rank_of(ranks: &[u64], source_row: u64) -> DfResult<u32> {
+    match ranks.binary_search(&source_row) {
+        Ok(rank) => Ok(rank as u32),
+        Err(_) => exec_err!("{SOURCE_ROW} {source_row} changed between two reads of the input"),
     }
+}
 
+impl PassState {
     /// Signs the documents of one batch into the band tables.
     fn sign(&self, batch: &RecordBatch, work: &mut SignWork) -> DfResult<Vec<u32>> {
         let source_rows = batch.column(0).as_primitive::<UInt64Type>();
@@ -45,7 +46,7 @@ impl PassState {
         let r = self.rows_per_band;
         let permutations = self.bands.start * r..self.bands.end * r;
         for (row, text) in string_values(batch.column(1).as_ref())?.enumerate() {
-            let rank = self.rank_of(source_rows.value(row))?;
+            let rank = rank_of(&self.ranks, source_rows.value(row))?;
             ranks.push(rank);
             match text {
                 Some(text) => work.shingler.hashes(text, &mut work.hashes),
