@@ -44,7 +44,34 @@ pub(super) fn all(
     .flatten()
     .collect();
     warnings.extend(schema_mismatches(data_files));
+    warnings.extend(footer_repairs(data_files));
     warnings
+}
+
+/// Files whose footer was read only with fields left out that arrow-rs refused: their
+/// figures are right, but some readers may refuse the file too.
+fn footer_repairs(data_files: &[DataFile]) -> Option<Warning> {
+    let repaired: Vec<&DataFile> = data_files
+        .iter()
+        .filter(|f| !f.footer_repairs.is_empty())
+        .collect();
+    let first = repaired.first()?;
+    let files: Vec<String> = repaired.iter().map(|f| f.display.clone()).collect();
+    Some(Warning {
+        kind: WarningKind::FooterRepaired,
+        message: format!(
+            "{} footer fields that strict readers refuse, left out to read them ({}: {}): {}",
+            match files.len() {
+                1 => "1 file has".to_string(),
+                n => format!("{n} files have"),
+            },
+            first.display,
+            first.footer_repairs.join("; "),
+            name_some(&files)
+        ),
+        files,
+        columns: vec![],
+    })
 }
 
 /// One row group as the row-group rules see it.
@@ -358,6 +385,7 @@ mod tests {
             display: name.to_string(),
             metadata: Arc::new(ParquetMetaData::new(file_metadata, row_groups)),
             partition_values: vec![],
+            footer_repairs: vec![],
         }
     }
 

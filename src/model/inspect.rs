@@ -205,6 +205,8 @@ pub enum WarningKind {
     MostlyNullColumns,
     /// Files whose schema differs from the first file's.
     SchemaMismatch,
+    /// Files whose footer has fields strict readers refuse (left out to read it).
+    FooterRepaired,
     /// JSONL or CSV that would be smaller and column-readable as Parquet.
     RowFormat,
 }
@@ -219,6 +221,7 @@ impl WarningKind {
             WarningKind::UncompressedColumns => "uncompressed_columns",
             WarningKind::MostlyNullColumns => "mostly_null_columns",
             WarningKind::SchemaMismatch => "schema_mismatch",
+            WarningKind::FooterRepaired => "footer_repaired",
             WarningKind::RowFormat => "row_format",
         }
     }

@@ -1,18 +1,17 @@
 //! A dataset: its data files in source order and what their Parquet footers say — rows, row
 //! groups, per-column sizes and codecs — read from the footers alone, never from data pages.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
 use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::parquet::basic::Compression;
-use datafusion::parquet::file::metadata::{PageIndexPolicy, ParquetMetaData};
-use futures::{FutureExt, StreamExt};
+use datafusion::parquet::file::metadata::ParquetMetaData;
+use futures::StreamExt;
 use object_store::ObjectMeta;
 
+use super::footer;
 use super::spec::OnError;
-use crate::error::{Error, Result, describe, panic_message};
+use crate::error::{Error, Result};
 use crate::model::inspect::SkippedFile;
 use crate::storage::{self, Location};
 
@@ -21,12 +20,6 @@ pub const PARQUET_EXTENSIONS: [&str; 3] = ["parquet", "parq", "pq"];
 
 /// How many footers are read at once.
 const FOOTER_CONCURRENCY: usize = 32;
-
-/// Bytes read from the end of a file in the first request for its footer. Footers that fit
-/// are read with one request; larger ones take a second. Footers of datasets with a few
-/// dozen columns and row groups fit in 16 KiB; reading more costs egress on remote stores,
-/// which is dearer than a second request (16 KiB of egress costs about as much as 3 GETs).
-pub const FOOTER_READ_HINT: usize = 16 << 10;
 
 /// The files of a dataset, in source order (lexical path order), with their footers.
 #[derive(Debug, Clone)]
@@ -52,12 +45,19 @@ pub struct DataFile {
     /// The values of the dataset's partition columns for this file (`None`: Hive's default
     /// partition, NULL).
     pub partition_values: Vec<Option<String>>,
+    /// Footer fields left out to read a footer arrow-rs refused (see
+    /// [`super::footer_repair`]); empty for almost every file.
+    pub footer_repairs: Vec<String>,
 }
 
 impl DataFile {
-    /// Rows in the file, from the footer.
+    /// Rows in the file: those of its row groups (old parquet-rs left the footer's
+    /// `num_rows` 0; [`super::footer::implausible`] refuses any other difference).
     pub fn rows(&self) -> u64 {
-        u64::try_from(self.metadata.file_metadata().num_rows()).unwrap_or(0)
+        let groups = self.metadata.row_groups().iter();
+        groups
+            .map(|g| u64::try_from(g.num_rows()).unwrap_or(0))
+            .sum()
     }
 }
 
@@ -88,7 +88,7 @@ impl Dataset {
                 async move {
                     let failed = display.clone();
                     tokio::spawn(
-                        async move { read_footer(&location, object, display, cache).await },
+                        async move { footer::read(&location, object, display, cache).await },
                     )
                     .await
                     .unwrap_or_else(|e| {
@@ -149,38 +149,6 @@ pub fn none_readable(location: &Location, skipped: &[SkippedFile]) -> Error {
             skipped.len()
         ),
     }
-}
-
-/// Reads the footer of one file: one ranged GET of its last [`FOOTER_READ_HINT`] bytes, a
-/// second when the footer is larger. The size comes from the listing, so no HEAD is needed.
-async fn read_footer(
-    location: &Location,
-    object: ObjectMeta,
-    display: String,
-    cache: Option<Arc<FileMetadataCache>>,
-) -> Result<DataFile> {
-    let reader = DFParquetMetadata::new(location.store.as_ref(), &object)
-        .with_metadata_size_hint(Some(FOOTER_READ_HINT))
-        .with_file_metadata_cache(cache)
-        .with_page_index_policy(Some(PageIndexPolicy::Skip));
-    let fetch = reader.fetch_metadata();
-    // A panic while decoding corrupt metadata is that file's error, not the end of the run.
-    let message = match AssertUnwindSafe(fetch).catch_unwind().await {
-        Ok(Ok(metadata)) => {
-            return Ok(DataFile {
-                object,
-                display,
-                metadata,
-                partition_values: Vec::new(),
-            });
-        }
-        Ok(Err(e)) => explain_footer_error(&describe(&e)),
-        Err(panic) => format!("unreadable Parquet footer: {}", panic_message(&*panic)),
-    };
-    Err(Error::SourceFile {
-        path: display,
-        message,
-    })
 }
 
 /// The data files at a location: the object itself, or the Parquet files under the prefix
@@ -255,16 +223,5 @@ pub fn codec_name(codec: Compression) -> &'static str {
         Compression::LZ4 => "LZ4",
         Compression::ZSTD(_) => "ZSTD",
         Compression::LZ4_RAW => "LZ4_RAW",
-    }
-}
-
-/// Says what a footer error means for the common cases.
-fn explain_footer_error(message: &str) -> String {
-    if message.contains("Invalid Parquet file. Corrupt footer") {
-        "not a Parquet file (it does not end with the PAR1 magic bytes)".to_string()
-    } else if message.contains("encrypted") || message.contains("PARE") {
-        format!("encrypted Parquet file, which prepcost cannot read ({message})")
-    } else {
-        format!("unreadable Parquet footer: {message}")
     }
 }

@@ -2,6 +2,8 @@
 //! order, JSONL and CSV files, and decoded samples.
 
 pub mod dataset;
+pub mod footer;
+pub mod footer_repair;
 pub mod sample;
 pub mod sampling;
 pub mod scan;

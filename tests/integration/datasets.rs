@@ -57,6 +57,8 @@ fn every_text_dataset_matches_the_reference_and_its_facts() {
 enum Outcome {
     /// arrow-rs refuses its footer.
     Footer,
+    /// Its footer claims what no file can hold.
+    Implausible,
     /// A data page fails to decode: the error names the row group.
     Decode,
     /// The file is valid (pyarrow and DuckDB read it too).
@@ -73,7 +75,11 @@ const BAD_DATA: [(&str, Option<&str>, Outcome); 8] = [
     ("ARROW-GH-43605.parquet", None, Outcome::Reads),
     ("ARROW-GH-45185.parquet", None, Outcome::Decode),
     ("ARROW-GH-47662.parquet", None, Outcome::Decode),
-    ("ARROW-RS-GH-6229-DICTHEADER.parquet", None, Outcome::Decode),
+    (
+        "ARROW-RS-GH-6229-DICTHEADER.parquet",
+        None,
+        Outcome::Implausible,
+    ),
     ("ARROW-RS-GH-6229-LEVELS.parquet", None, Outcome::Decode),
     ("PARQUET-1481.parquet", None, Outcome::Footer),
 ];
@@ -142,6 +148,7 @@ fn every_corrupt_file_fails_with_one_line() {
 fn check(name: &str, outcome: Outcome, run: &Run, valid: impl Fn(&Value)) {
     match outcome {
         Outcome::Footer => assert_error(run, &[name, "unreadable Parquet footer"]),
+        Outcome::Implausible => assert_error(run, &[name, "implausible Parquet footer"]),
         Outcome::Decode => {
             assert_error(run, &[name, "row group 0"]);
             assert!(!run.stderr.contains("column '"), "{name}: {}", run.stderr);
@@ -151,4 +158,87 @@ fn check(name: &str, outcome: Outcome, run: &Run, valid: impl Fn(&Value)) {
             valid(&serde_json::from_str(&run.stdout).unwrap());
         }
     }
+}
+
+/// Files no reader reads — not even pyarrow their footer — whose footer prepcost reads, and
+/// why that is right: `inspect` reports footers, and these footers are sound.
+const FOOTER_READ_WHERE_PYARROW_FAILS: [(&str, &str); 3] = [
+    (
+        "parquet-testing/data/encrypt_columns_plaintext_footer.parquet.encrypted",
+        "a plaintext footer; pyarrow aborts without the column keys",
+    ),
+    (
+        "parquet-testing/data/aes256/encrypt_columns_plaintext_footer.parquet.encrypted",
+        "a plaintext footer; pyarrow aborts without the column keys",
+    ),
+    (
+        "parquet-realworld/encryption/encrypted_column.parquet",
+        "a plaintext footer; pyarrow aborts without the column keys",
+    ),
+];
+
+#[test]
+fn inspect_agrees_with_pyarrow_on_every_footer_and_fails_cleanly_on_the_rest() {
+    let test = "inspect_agrees_with_pyarrow_on_every_footer_and_fails_cleanly_on_the_rest";
+    let Some(root) = datasets(test) else {
+        return;
+    };
+    let (mut agreed, mut refused) = (0, 0);
+    for corpus in ["parquet-testing", "parquet-realworld"] {
+        let facts = std::fs::read_to_string(root.join(format!("{corpus}.facts.json"))).unwrap();
+        let facts: Value = serde_json::from_str(&facts).unwrap();
+        for file in facts["files"].as_array().unwrap() {
+            let name = file["path"].as_str().unwrap();
+            if name.starts_with("parquet-testing/bad_data/") {
+                continue; // covered file by file above
+            }
+            let run = prepcost(&[
+                "inspect",
+                root.join(name).to_str().unwrap(),
+                "--format",
+                "json",
+            ]);
+            let meta = &file["pyarrow_metadata"];
+            let rows = fully_read_rows(file);
+            if rows.is_none() && run.code != 0 {
+                assert_error(&run, &[name]);
+                refused += 1;
+                continue;
+            }
+            assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+            let report: Value = serde_json::from_str(&run.stdout).unwrap();
+            let totals = &report["totals"];
+            assert_eq!(totals["file_bytes"], file["size_bytes"], "{name}");
+            if let Some(rows) = rows {
+                assert_eq!(totals["rows"], rows, "{name}");
+            }
+            if meta["ok"] == true {
+                assert!(
+                    rows.is_some() || totals["rows"] == meta["num_rows"],
+                    "{name}"
+                );
+                assert_eq!(totals["row_groups"], meta["num_row_groups"], "{name}");
+                let columns = report["columns"].as_array().unwrap().len();
+                assert_eq!(columns, meta["num_leaf_columns"], "{name}");
+            } else {
+                let known = FOOTER_READ_WHERE_PYARROW_FAILS
+                    .iter()
+                    .any(|(f, _)| *f == name);
+                assert!(
+                    known || rows.is_some(),
+                    "{name}: read, though pyarrow fails"
+                );
+            }
+            agreed += 1;
+        }
+    }
+    eprintln!("{test}: {agreed} files read and agreeing, {refused} refused with one line");
+}
+
+/// The rows pyarrow's or DuckDB's full read of a file gives; `None` when neither reads it.
+fn fully_read_rows(file: &Value) -> Option<u64> {
+    [&file["pyarrow_full_read"], &file["duckdb_full_read"]]
+        .into_iter()
+        .find(|read| read["ok"] == true)
+        .and_then(|read| read["rows_read"].as_u64())
 }
