@@ -26,7 +26,7 @@ pub fn repair(footer: &[u8]) -> Option<Repaired> {
         ignored: Vec::new(),
     };
     rewrite.structure(Kind::FileMetaData, 0)?;
-    (!rewrite.ignored.is_empty()).then(|| Repaired {
+    (!rewrite.ignored.is_empty()).then_some(Repaired {
         bytes: rewrite.output,
         ignored: rewrite.ignored,
     })
