@@ -757,7 +757,10 @@ fn footers_other_readers_accept_are_read_and_implausible_ones_refused() {
     let warning = &report["warnings"].as_array().unwrap()[0];
     assert_eq!(warning["kind"], "footer_repaired");
     let message = warning["message"].as_str().unwrap();
-    assert!(message.contains("SchemaElement field 6: unknown enum value 24"), "{message}");
+    assert!(
+        message.contains("SchemaElement field 6: unknown enum value 24"),
+        "{message}"
+    );
     // Its pages are read too: the what-if decodes them, the loader streams its 39 rows.
     let zero = fixture("dict-page-offset-zero.parquet");
     let report = inspect_json(&[&zero, "--what-if", "--min-decode-mb-per-s", "0"]);
@@ -771,16 +774,25 @@ fn footers_other_readers_accept_are_read_and_implausible_ones_refused() {
     let broken = fixture("fuzzer4362.parquet");
     assert_error(
         &prepcost(&["inspect", &broken]),
-        &["fuzzer4362.parquet", "implausible Parquet footer: num_rows is -1"],
+        &[
+            "fuzzer4362.parquet",
+            "implausible Parquet footer: num_rows is -1",
+        ],
     );
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(&broken, dir.path().join("a.parquet")).unwrap();
     std::fs::copy(&zero, dir.path().join("b.parquet")).unwrap();
     let source = dir.path().to_str().unwrap();
-    assert_error(&prepcost(&["inspect", source]), &["a.parquet", "num_rows is -1"]);
+    assert_error(
+        &prepcost(&["inspect", source]),
+        &["a.parquet", "num_rows is -1"],
+    );
     let report = inspect_json(&[source, "--on-error", "skip"]);
     assert_eq!(report["totals"]["rows"], 39);
     let skipped = &report["skipped"][0];
     assert!(skipped["path"].as_str().unwrap().ends_with("a.parquet"));
-    assert_eq!(skipped["reason"], "implausible Parquet footer: num_rows is -1");
+    assert_eq!(
+        skipped["reason"],
+        "implausible Parquet footer: num_rows is -1"
+    );
 }

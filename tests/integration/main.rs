@@ -5,6 +5,7 @@ mod cli;
 mod cluster;
 mod curation;
 mod datasets;
+mod emulators;
 mod estimate;
 mod html;
 mod inspect;

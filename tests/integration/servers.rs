@@ -1,8 +1,9 @@
 //! Real servers on 127.0.0.1 for the storage tests: an S3-compatible server that checks
-//! SigV4 signatures (s3s over a directory, s3s-fs), and an HTTP file server that honours
-//! range requests and answers WebDAV PROPFIND listings. Both log every request they receive
-//! and can inject faults in front of the real answer: a 503, a connection reset, a body cut
-//! off half way, a response slower than the client's timeout.
+//! SigV4 signatures (s3s over a directory, s3s-fs), an HTTP file server that honours range
+//! requests and answers WebDAV PROPFIND listings, and a proxy in front of another server (the
+//! Azure and GCS emulators). All log every request they receive and can inject faults in
+//! front of the real answer: a 503, a connection reset, a body cut off half way, a response
+//! slower than the client's timeout.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -52,11 +53,26 @@ pub struct Counts {
     pub delete: u64,
 }
 
+impl Logged {
+    /// Whether the query has parameter `name` (with `value`, when given).
+    fn has(&self, name: &str, value: Option<&str>) -> bool {
+        self.query.split('&').any(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            k == name && value.is_none_or(|value| v == value)
+        })
+    }
+
+    /// A multipart part: S3's and GCS's `partNumber`, Azure's `comp=block`.
+    fn is_part(&self) -> bool {
+        self.method == "PUT" && (self.has("partNumber", None) || self.has("comp", Some("block")))
+    }
+}
+
 impl Counts {
     pub fn of(log: &[Logged]) -> Self {
         let mut c = Counts::default();
         for r in log {
-            let listing = r.query.contains("list-type=") || r.method == "PROPFIND";
+            let listing = r.has("list-type", None) || r.has("comp", Some("list"));
             match r.method.as_str() {
                 "HEAD" => c.head += 1,
                 "GET" if listing => c.list += 1,
@@ -65,7 +81,7 @@ impl Counts {
                     c.ranged_get += u64::from(r.ranged);
                 }
                 "PROPFIND" => c.list += 1,
-                "PUT" if r.query.contains("partNumber=") => c.multipart_parts += 1,
+                "PUT" if r.is_part() => c.multipart_parts += 1,
                 "DELETE" => c.delete += 1,
                 "POST" if r.query == "delete" || r.query.starts_with("delete&") => c.delete += 1,
                 _ => c.put += 1,
@@ -170,6 +186,28 @@ impl Server {
         )
     }
 
+    /// A proxy that forwards every request to the server at `upstream` (its Host header
+    /// rewritten to it), logging it and injecting `faults` on the way.
+    pub fn proxy(upstream: SocketAddr, faults: Faults) -> Server {
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .build_http::<Incoming>();
+        start(
+            faults,
+            Arc::new(move |request| {
+                let client = client.clone();
+                Box::pin(async move {
+                    let (mut parts, body) = request.into_parts();
+                    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                    parts.uri = format!("http://{upstream}{path}").parse()?;
+                    let host = upstream.to_string().parse()?;
+                    parts.headers.insert(hyper::header::HOST, host);
+                    let response = client.request(Request::from_parts(parts, body)).await?;
+                    Ok(response.map(|b| b.map_err(Error::from).boxed()))
+                })
+            }),
+        )
+    }
+
     /// An HTTP server of the files below `root`, with ranges and PROPFIND.
     pub fn http(root: &Path, faults: Faults) -> Server {
         let dir = root.to_path_buf();
@@ -235,8 +273,10 @@ async fn answer(
         query: request.uri().query().unwrap_or("").to_string(),
         ranged: request.headers().contains_key(hyper::header::RANGE),
     };
-    let object_read = logged.method == "GET" && !logged.query.contains("list-type=");
-    let part = logged.method == "PUT" && logged.query.contains("partNumber=");
+    let object_read = logged.method == "GET"
+        && !logged.has("list-type", None)
+        && !logged.has("comp", Some("list"));
+    let part = logged.is_part();
     shared.log.lock().unwrap().push(logged);
     let seen = shared.seen.fetch_add(1, Ordering::SeqCst) + 1;
     if let Faults::SlowWrites(delay) = shared.faults

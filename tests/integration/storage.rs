@@ -68,7 +68,7 @@ pub fn profile_figures(report: &Value) -> Value {
     })
 }
 
-fn inspect_figures(report: &Value) -> Value {
+pub fn inspect_figures(report: &Value) -> Value {
     serde_json::json!([
         report["totals"],
         report["columns"],
@@ -76,7 +76,7 @@ fn inspect_figures(report: &Value) -> Value {
     ])
 }
 
-fn loader_figures(report: &Value) -> Value {
+pub fn loader_figures(report: &Value) -> Value {
     let source = &report["source"];
     serde_json::json!([
         source["files"],
