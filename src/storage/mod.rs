@@ -326,7 +326,15 @@ fn remote_store(
     )?;
     #[cfg(feature = "http")]
     if remote.provider == Provider::HuggingFace {
-        return Ok(Arc::new(huggingface::HubStore::new(store, &remote.key)));
+        let headers = headers(remote.provider)?;
+        let (client, retry) =
+            remote::http_client(&remote.root, options, headers, Arc::clone(requests))?;
+        let lister = huggingface::TreeLister::new(client, retry, &remote.root);
+        return Ok(Arc::new(huggingface::HubStore::new(
+            store,
+            lister,
+            &remote.key,
+        )));
     }
     Ok(store)
 }

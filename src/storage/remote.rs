@@ -163,6 +163,19 @@ fn http(
     connector: CountingConnector,
 ) -> Result<Arc<dyn ObjectStore>> {
     options.check(provider, |k| ClientConfigKey::from_str(k).is_ok())?;
+    let store = object_store::http::HttpBuilder::new()
+        .with_url(root)
+        .with_client_options(client_options(root, options, headers))
+        .with_retry(retry)
+        .with_http_connector(connector)
+        .build()
+        .map_err(|e| failed(root, e))?;
+    Ok(Arc::new(store))
+}
+
+/// The HTTP client settings of a plain HTTP store: `--storage-option` pairs and `headers`.
+#[cfg(feature = "http")]
+fn client_options(root: &str, options: &StorageOptions, headers: http::HeaderMap) -> ClientOptions {
     let mut client = ClientOptions::new().with_default_headers(headers);
     for (key, value) in keyed::<ClientConfigKey>(options) {
         client = client.with_config(key, value);
@@ -170,14 +183,25 @@ fn http(
     if root.starts_with("http://") {
         client = client.with_allow_http(true);
     }
-    let store = object_store::http::HttpBuilder::new()
-        .with_url(root)
-        .with_client_options(client)
-        .with_retry(retry)
-        .with_http_connector(connector)
-        .build()
+    client
+}
+
+/// An HTTP client for the requests no store makes (the Hub's paged tree listings, whose next
+/// page is in a response header): the HTTP store's settings and headers, counted on the wire
+/// like the stores' own; with the retry settings to apply.
+#[cfg(feature = "http")]
+pub fn http_client(
+    root: &str,
+    options: &StorageOptions,
+    headers: http::HeaderMap,
+    counter: Arc<RequestCounter>,
+) -> Result<(object_store::client::HttpClient, RetryConfig)> {
+    use object_store::client::HttpConnector;
+    let retry = retry_config(&options.client_settings()?);
+    let client = CountingConnector::new(counter)
+        .connect(&client_options(root, options, headers))
         .map_err(|e| failed(root, e))?;
-    Ok(Arc::new(store))
+    Ok((client, retry))
 }
 
 #[cfg(not(feature = "http"))]

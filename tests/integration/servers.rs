@@ -342,7 +342,13 @@ fn serve_file(dir: &Path, request: &Request<Incoming>) -> Response<Body> {
         return propfind(dir, &path);
     }
     if let Some(folder) = relative.strip_prefix("api/") {
-        return hub_tree(dir, folder);
+        let cursor = request
+            .uri()
+            .query()
+            .and_then(|q| q.strip_prefix("cursor="));
+        let host = request.headers().get(hyper::header::HOST);
+        let base = format!("http://{}/{relative}", host.unwrap().to_str().unwrap());
+        return hub_tree(dir, folder, cursor.and_then(|c| c.parse().ok()), &base);
     }
     let Ok(data) = std::fs::read(&path) else {
         return status(StatusCode::NOT_FOUND, "not found");
@@ -422,9 +428,14 @@ fn propfind(dir: &Path, path: &Path) -> Response<Body> {
     response
 }
 
+/// Entries of one page of the Hub's tree API.
+pub const HUB_PAGE: usize = 1000;
+
 /// The Hugging Face Hub's tree API: `api/datasets/ORG/NAME/tree/REV/PATH` lists the entries
-/// of the folder `datasets/ORG/NAME/resolve/REV/PATH`, with paths relative to the repository.
-fn hub_tree(dir: &Path, folder: &str) -> Response<Body> {
+/// of the folder `datasets/ORG/NAME/resolve/REV/PATH`, with paths relative to the repository,
+/// [`HUB_PAGE`] at a time from `cursor`; a `Link` header (`<url>; rel="next"`, `url` being
+/// `base` with the next cursor) names the next page.
+fn hub_tree(dir: &Path, folder: &str, cursor: Option<usize>, base: &str) -> Response<Body> {
     let parts: Vec<&str> = folder.splitn(6, '/').collect();
     let [kind, org, name, "tree", revision, rest @ ..] = parts.as_slice() else {
         return status(StatusCode::NOT_FOUND, "not found");
@@ -459,9 +470,17 @@ fn hub_tree(dir: &Path, folder: &str) -> Response<Body> {
         })
         .collect();
     listed.sort_by_key(|v| v["path"].as_str().unwrap().to_string());
-    Response::new(full(Bytes::from(
-        serde_json::Value::from(listed).to_string(),
-    )))
+    let from = cursor.unwrap_or(0).min(listed.len());
+    let to = (from + HUB_PAGE).min(listed.len());
+    let page = serde_json::Value::from(listed[from..to].to_vec());
+    let mut response = Response::new(full(Bytes::from(page.to_string())));
+    if to < listed.len() {
+        let link = format!("<{base}?cursor={to}>; rel=\"next\"");
+        response
+            .headers_mut()
+            .insert(hyper::header::LINK, link.parse().unwrap());
+    }
+    response
 }
 
 fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {

@@ -266,6 +266,42 @@ fn huggingface_folders_and_globs_are_listed_with_the_tree_api() {
 }
 
 #[test]
+fn huggingface_folders_of_any_size_are_listed_page_by_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("datasets/org/name/resolve/main/shards");
+    std::fs::create_dir_all(&folder).unwrap();
+    let shard = std::fs::read(repo("sample-data/fortunes_zh.parquet")).unwrap();
+    let files = 2_500;
+    for i in 0..files {
+        std::fs::write(folder.join(format!("shard-{i:05}.parquet")), &shard).unwrap();
+    }
+    let http = Server::http(dir.path(), Faults::None);
+    let env = vec![("HF_ENDPOINT", http.url())];
+    let one = json(
+        &["inspect", &repo_str("sample-data/fortunes_zh.parquet")],
+        &[],
+    );
+    let report = json(&["inspect", "hf://datasets/org/name/shards/"], &env);
+    assert_eq!(report["totals"]["files"], files);
+    let rows = one["totals"]["rows"].as_u64().unwrap();
+    assert_eq!(report["totals"]["rows"], rows * files);
+    // Three pages of the tree API, counted as prepcost counts them.
+    let listings = http
+        .log()
+        .into_iter()
+        .filter(|r| {
+            r.path
+                .starts_with("/api/datasets/org/name/tree/main/shards")
+        })
+        .count();
+    assert_eq!(listings, 3);
+    assert_eq!(
+        Counts::from_report(&report["requests"]),
+        Counts::of(&http.log())
+    );
+}
+
+#[test]
 fn runs_survive_one_failing_request_in_four() {
     let dir = tempfile::tempdir().unwrap();
     sample_copies(dir.path());
