@@ -87,9 +87,9 @@ impl Dataset {
                 let display = location.show(&object.location);
                 async move {
                     let failed = display.clone();
-                    tokio::spawn(
-                        async move { footer::read(&location, object, display, cache).await },
-                    )
+                    tokio::spawn(async move {
+                        footer::read(location.store.as_ref(), object, display, cache).await
+                    })
                     .await
                     .unwrap_or_else(|e| {
                         Err(Error::SourceFile {

@@ -13,12 +13,11 @@ use datafusion::parquet::file::metadata::{
     PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader,
 };
 use futures::FutureExt;
-use object_store::{ObjectMeta, ObjectStoreExt};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::dataset::DataFile;
 use super::footer_repair;
 use crate::error::{Error, Result, describe, panic_message};
-use crate::storage::Location;
 
 /// Bytes read from the end of a file in the first request for its footer. Footers that fit
 /// are read with one request; larger ones take a second. Footers of datasets with a few
@@ -33,12 +32,12 @@ const MAGIC: &[u8; 4] = b"PAR1";
 /// second when the footer is larger. The size comes from the listing, so no HEAD is needed.
 /// The footer goes into `cache`, where the scan finds it.
 pub(super) async fn read(
-    location: &Location,
+    store: &dyn ObjectStore,
     object: ObjectMeta,
     display: String,
     cache: Option<Arc<FileMetadataCache>>,
 ) -> Result<DataFile> {
-    let reader = DFParquetMetadata::new(location.store.as_ref(), &object)
+    let reader = DFParquetMetadata::new(store, &object)
         .with_metadata_size_hint(Some(FOOTER_READ_HINT))
         .with_file_metadata_cache(cache.clone())
         .with_page_index_policy(Some(PageIndexPolicy::Skip));
@@ -54,14 +53,14 @@ pub(super) async fn read(
     };
     let (metadata, repairs) = match refused {
         Ok((metadata, _)) if !misleads_readers(&metadata) => (metadata, Vec::new()),
-        Ok((metadata, _)) => match read_tolerantly(location, &object).await {
+        Ok((metadata, _)) => match read_tolerantly(store, &object).await {
             Some((metadata, repairs)) => {
                 remember(cache.as_deref(), &object, &metadata);
                 (metadata, repairs)
             }
             None => (metadata, Vec::new()),
         },
-        Err(message) => match read_tolerantly(location, &object).await {
+        Err(message) => match read_tolerantly(store, &object).await {
             Some((metadata, repairs)) => {
                 remember(cache.as_deref(), &object, &metadata);
                 (metadata, repairs)
@@ -97,10 +96,10 @@ fn file_error(path: String, message: String) -> Error {
 /// The footer read again with the fields arrow-rs refused left out, when that is all that
 /// stopped it; with what was left out.
 async fn read_tolerantly(
-    location: &Location,
+    store: &dyn ObjectStore,
     object: &ObjectMeta,
 ) -> Option<(Arc<ParquetMetaData>, Vec<String>)> {
-    let footer = footer_bytes(location, object).await?;
+    let footer = footer_bytes(store, object).await?;
     let repaired = footer_repair::repair(&footer)?;
     let decoded =
         std::panic::catch_unwind(|| ParquetMetaDataReader::decode_metadata(&repaired.bytes).ok());
@@ -109,10 +108,9 @@ async fn read_tolerantly(
 }
 
 /// The serialized `FileMetaData` of a plain (unencrypted) footer: two ranged GETs.
-async fn footer_bytes(location: &Location, object: &ObjectMeta) -> Option<Vec<u8>> {
+async fn footer_bytes(store: &dyn ObjectStore, object: &ObjectMeta) -> Option<Vec<u8>> {
     let size = object.size;
     let tail = size.checked_sub(8)?;
-    let store = &location.store;
     let end = store.get_range(&object.location, tail..size).await.ok()?;
     if end.len() != 8 || &end[4..] != MAGIC {
         return None;
@@ -274,6 +272,88 @@ mod tests {
                 "{message}"
             );
             assert!(message.contains(words), "{message}");
+        }
+    }
+
+    /// Parquet files from parquet-testing and DuckDB's corpus, valid and corrupt.
+    const FILES: [&[u8]; 8] = [
+        include_bytes!("../../tests/fixtures/footers/dict-page-offset-zero.parquet"),
+        include_bytes!("../../tests/fixtures/footers/empty.parquet"),
+        include_bytes!("../../tests/fixtures/footers/fuzzer4362.parquet"),
+        include_bytes!("../../tests/fixtures/bad_data/ARROW-GH-41321.parquet"),
+        include_bytes!("../../tests/fixtures/bad_data/ARROW-RS-GH-6229-DICTHEADER.parquet"),
+        include_bytes!("../../tests/fixtures/bad_data/PARQUET-1481.parquet"),
+        include_bytes!("../../tests/fixtures/bad_data/invalid_utf8_dlba.parquet"),
+        include_bytes!("../../tests/fixtures/bad_data/rle_malicious_bitwidth.parquet"),
+    ];
+
+    /// `file` with `changes` (offset back from the end of its footer's region, new byte)
+    /// applied, and cut to `keep` of its length when given.
+    fn mutated(file: &[u8], changes: &[(usize, u8)], keep: Option<f64>) -> Vec<u8> {
+        let mut bytes = file.to_vec();
+        let footer = bytes.len().min(2048);
+        for &(back, value) in changes {
+            let at = bytes.len() - 1 - back % footer;
+            bytes[at] = value;
+        }
+        if let Some(keep) = keep {
+            bytes.truncate((bytes.len() as f64 * keep) as usize);
+        }
+        bytes
+    }
+
+    /// Reads `bytes` as a file of an in-memory store, as `Dataset::open` reads footers.
+    fn read_bytes(runtime: &tokio::runtime::Runtime, bytes: Vec<u8>) -> Result<DataFile> {
+        use object_store::memory::InMemory;
+        let store = InMemory::new();
+        let path = object_store::path::Path::from("f.parquet");
+        runtime.block_on(async {
+            store.put(&path, bytes.into()).await.unwrap();
+            let object = store.head(&path).await.unwrap();
+            read(&store, object, "f.parquet".into(), None).await
+        })
+    }
+
+    #[test]
+    fn the_fixtures_read_as_their_readers_say() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let rows: Vec<Option<u64>> = FILES
+            .iter()
+            .map(|f| read_bytes(&runtime, f.to_vec()).ok().map(|f| f.rows()))
+            .collect();
+        assert_eq!(rows[..3], [Some(39), Some(0), None]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 100_000,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Mutated footers are read or refused with a message; never a panic, never a footer
+        /// that claims the impossible.
+        #[test]
+        fn mutated_footers_are_read_or_refused(
+            file in 0..FILES.len(),
+            changes in proptest::collection::vec((0usize..2048, proptest::num::u8::ANY), 1..6),
+            keep in proptest::option::weighted(0.1, 0.0f64..1.0),
+        ) {
+            thread_local! {
+                static RUNTIME: tokio::runtime::Runtime =
+                    tokio::runtime::Builder::new_current_thread().build().unwrap();
+            }
+            let bytes = mutated(FILES[file], &changes, keep);
+            let size = bytes.len() as u64;
+            match RUNTIME.with(|runtime| read_bytes(runtime, bytes)) {
+                Ok(read) => proptest::prop_assert_eq!(implausible(&read.metadata, size), None),
+                Err(Error::SourceFile { message, .. }) => {
+                    proptest::prop_assert!(!message.trim().is_empty());
+                }
+                Err(e) => proptest::prop_assert!(false, "not a file error: {e}"),
+            }
         }
     }
 }
