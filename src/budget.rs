@@ -487,4 +487,22 @@ mod tests {
         assert_eq!(budget.unsupported("profile"), ["--min-loader-tokens-per-s"]);
         assert_eq!(budget.unsupported("loader"), ["--max-drop-rate"]);
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::util::property_cases())]
+
+        /// Any text is a fraction of zero or more, or a message.
+        #[test]
+        fn any_text_is_a_fraction_or_says_why(
+            text in proptest::prop_oneof![
+                proptest::arbitrary::any::<String>(),
+                "[ +-]?([0-9]{0,6}|inf|NaN|infinity)(\\.[0-9]{0,4})?([eE][+-]?[0-9]{1,4})? ?%?",
+            ]
+        ) {
+            match parse_fraction(&text) {
+                Ok(value) => proptest::prop_assert!(value.is_finite() && value >= 0.0),
+                Err(message) => proptest::prop_assert!(!message.is_empty()),
+            }
+        }
+    }
 }

@@ -859,4 +859,24 @@ mod tests {
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::util::property_cases())]
+
+        /// Budget limits and durations: finite numbers of zero or more, or a message.
+        #[test]
+        fn any_text_is_a_limit_or_a_duration_or_says_why(
+            text in proptest::prop_oneof![
+                proptest::arbitrary::any::<String>(),
+                "[ +-]?([0-9]{0,8}|inf|NaN)(\\.[0-9]{0,4})?([eE][+-]?[0-9]{1,4})? ?[smhx]?",
+            ]
+        ) {
+            for parsed in [parse_limit(&text), parse_duration(&text)] {
+                match parsed {
+                    Ok(value) => proptest::prop_assert!(value.is_finite() && value >= 0.0),
+                    Err(message) => proptest::prop_assert!(!message.is_empty()),
+                }
+            }
+        }
+    }
 }

@@ -547,4 +547,64 @@ params = { form = "NFC" }
             assert!(e.contains(said), "{bad}: {e}");
         }
     }
+
+    /// Lines pipeline files are made of, right and wrong.
+    fn pipeline_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("uri"),
+            Just("format"),
+            Just("text_column"),
+            Just("id_column"),
+            Just("name"),
+            Just("query"),
+            Just("kind"),
+            Just("sql"),
+            Just("params"),
+            Just("usd_per_vcpu_hour"),
+            Just("usd_per_gb_month"),
+            Just("max_usd"),
+            Just("engine"),
+            Just("scheduler"),
+            Just("storage_options"),
+            Just("min_chars"),
+        ];
+        let value = prop_oneof![
+            Just("\"clean\"".to_string()),
+            Just("\"minhash\"".to_string()),
+            Just("\"parquet\"".to_string()),
+            Just("\"dedup_exact\"".to_string()),
+            "-?[0-9]{1,20}(\\.[0-9]{1,3})?".prop_map(String::from),
+            Just("{ min_chars = 1, form = \"NFC\" }".to_string()),
+            Just("[1, \"a\", true]".to_string()),
+            Just("true".to_string()),
+            Just("nan".to_string()),
+            Just("-inf".to_string()),
+            any::<String>().prop_map(|s| format!("{s:?}")),
+        ];
+        prop_oneof![
+            3 => (key, value).prop_map(|(k, v)| format!("{k} = {v}")),
+            1 => prop_oneof![
+                Just("[source]"), Just("[[stages]]"), Just("[output]"), Just("[pricing]"),
+                Just("[budget]"), Just("[run]"), Just("[stages.params]"), Just("[[budget.stages]]"),
+            ].prop_map(String::from),
+            1 => any::<String>(),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::util::property_cases())]
+
+        /// Any pipeline file is a pipeline or an error naming the file.
+        #[test]
+        fn any_pipeline_file_parses_or_names_where_it_is_wrong(
+            lines in proptest::collection::vec(pipeline_line(), 0..12)
+        ) {
+            let text = lines.join("\n");
+            if let Err(e) = parse(&text) {
+                let message = e.to_string();
+                proptest::prop_assert!(message.contains("p.toml"), "{}", message);
+            }
+        }
+    }
 }

@@ -615,4 +615,28 @@ mod tests {
             "s3://b/a"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::util::property_cases())]
+
+        /// Any URI is taken apart or refused with a message, and any path's glob compiles or
+        /// is refused with one.
+        #[test]
+        fn any_uri_or_glob_parses_or_says_why(
+            uri in proptest::prop_oneof![
+                proptest::arbitrary::any::<String>(),
+                "(s3|S3|gs|az|abfss|hf|http|https|file|ftp)?(:|://|:///)[a-z@.:]{0,8}(/[a-z0-9@%*?{}!.^-]{0,6}|/\\[[a-z!^-]{0,4}\\]?|/\\*\\*){0,5}/?",
+            ]
+        ) {
+            if let Err(e) = parse_remote(&uri) {
+                proptest::prop_assert!(!e.to_string().is_empty());
+            }
+            let (base, pattern) = split_glob(&uri);
+            proptest::prop_assert!(uri.starts_with(base));
+            if let Err(e) = compile_glob(&uri, pattern) {
+                proptest::prop_assert!(e.to_string().contains("not a valid glob"));
+            }
+            let _ = root_display(&uri, pattern);
+        }
+    }
 }

@@ -400,4 +400,38 @@ mod tests {
         assert!(parse_pair("novalue").is_err());
         assert_eq!(parse_duration("1.5m"), Some(Duration::from_secs(90)));
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::util::property_cases())]
+
+        /// `--storage-option` text: a pair or a message; the pairs' settings and the keys'
+        /// check give settings or one message, whatever the keys and values.
+        #[test]
+        fn any_storage_option_parses_or_says_why(
+            pairs in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::arbitrary::any::<String>(),
+                    "(max_retries|retry_timeout|retry_init_backoff|max_concurrent_requests|timeout|aws_region|region|x)=[0-9a-z. ]{0,8}",
+                ],
+                0..4,
+            )
+        ) {
+            let mut parsed = Vec::new();
+            for text in &pairs {
+                match parse_pair(text) {
+                    Ok(pair) => parsed.push(pair),
+                    Err(message) => proptest::prop_assert_eq!(message, "expected KEY=VALUE"),
+                }
+                let _ = parse_duration(text);
+            }
+            let options = StorageOptions::new(parsed);
+            if let Err(e) = options.client_settings() {
+                proptest::prop_assert!(!e.to_string().is_empty());
+            }
+            let accepts = |k: &str| S3_KEYS.contains(&k) || CLIENT_KEYS.contains(&k);
+            if let Err(e) = options.check(Provider::S3, accepts) {
+                proptest::prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
 }

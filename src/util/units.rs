@@ -102,4 +102,22 @@ mod tests {
         assert!(parse_size("-1GB").is_err());
         assert_eq!(format_size(1536), "1.5 KiB");
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::util::property_cases())]
+
+        /// Any text is a size above zero or a message saying what a size is.
+        #[test]
+        fn any_text_is_a_size_or_says_why(
+            text in proptest::prop_oneof![
+                proptest::arbitrary::any::<String>(),
+                "[ +-]?[0-9]{0,25}(\\.[0-9]{0,5})?[eE]?[0-9]{0,3} ?(B|k|K|KB|KiB|M|MiB|G|GB|GiB|T|TiB|P|PiB|E|EiB|Z|x)?",
+            ]
+        ) {
+            match parse_size(&text) {
+                Ok(bytes) => proptest::prop_assert!(bytes > 0),
+                Err(message) => proptest::prop_assert!(message.contains(&text)),
+            }
+        }
+    }
 }
