@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::servers::{Faults, Server, copy_tree};
 use crate::support::{
-    Run, assert_error, command, datasets, prepcost_env, read_rows, repo, repo_str,
+    Run, assert_error, command, datasets, free_port, prepcost_env, read_rows, repo, repo_str,
 };
 
 /// A `prepcost cluster` node, stopped (killed and reaped) when dropped, also when a test fails.
@@ -66,15 +66,6 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A scheduler process on a free port, listening; its `df://` address.

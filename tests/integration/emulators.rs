@@ -8,7 +8,7 @@
 //! (set by `.ci/run`, which installs them); without them the test skips with a notice, and
 //! fails under `PREPCOST_REQUIRE_EMULATORS=1`.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,8 +21,8 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use serde_json::Value;
 
 use crate::servers::{Counts, Faults, Server, copy_tree};
-use crate::storage::{inspect_figures, loader_figures, profile_figures};
-use crate::support::{Run, assert_error, prepcost_env, repo, repo_str};
+use crate::storage::{inspect_figures, json, loader_figures, profile_figures, run};
+use crate::support::{assert_error, free_port, repo, repo_str};
 
 /// Azurite's well-known development account.
 const AZURITE_ACCOUNT: &str = "devstoreaccount1";
@@ -146,14 +146,6 @@ impl Cloud {
             ],
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Waits until something listens at `addr` (an emulator takes a second or two).
@@ -288,19 +280,6 @@ fn objects(cloud: Cloud, emulator: &Emulator, bucket: &str, prefix: &str) -> Vec
     let mut names: Vec<String> = listed.into_iter().map(|o| o.location.to_string()).collect();
     names.sort();
     names
-}
-
-fn run(args: &[&str], env: &[(&str, String)]) -> Run {
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    prepcost_env(args, &env)
-}
-
-fn json(args: &[&str], env: &[(&str, String)]) -> Value {
-    let mut all = args.to_vec();
-    all.extend_from_slice(&["--format", "json"]);
-    let out = run(&all, env);
-    assert_eq!(out.code, 0, "prepcost {all:?} failed: {}", out.stderr);
-    serde_json::from_str(&out.stdout).expect("one JSON object")
 }
 
 fn assert_counts_match(report: &Value, proxy: &Server, what: &str) {

@@ -20,13 +20,13 @@ pub fn s3_env(server: &Server) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn run(args: &[&str], env: &[(&str, String)]) -> Run {
+pub fn run(args: &[&str], env: &[(&str, String)]) -> Run {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     prepcost_env(args, &env)
 }
 
 /// Runs a command with `--format json`, asserts success, returns the report.
-fn json(args: &[&str], env: &[(&str, String)]) -> Value {
+pub fn json(args: &[&str], env: &[(&str, String)]) -> Value {
     let mut all = args.to_vec();
     all.extend_from_slice(&["--format", "json"]);
     let out = run(&all, env);

@@ -191,3 +191,12 @@ pub fn read_rows(dir: &Path) -> Vec<String> {
     }
     rows
 }
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
