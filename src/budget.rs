@@ -489,7 +489,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(crate::util::property_cases())]
+        #![proptest_config(crate::util::property::cases())]
 
         /// Any text is a fraction of zero or more, or a message.
         #[test]

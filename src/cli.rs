@@ -861,7 +861,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(crate::util::property_cases())]
+        #![proptest_config(crate::util::property::cases())]
 
         /// Budget limits and durations: finite numbers of zero or more, or a message.
         #[test]

@@ -88,6 +88,7 @@ pub async fn run(
         run: LoaderRun {
             cores,
             wall_seconds: started.elapsed().as_secs_f64(),
+            peak_rss_bytes: resources::peak_rss(),
         },
         budget: None,
     };

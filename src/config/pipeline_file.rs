@@ -593,7 +593,7 @@ params = { form = "NFC" }
     }
 
     proptest::proptest! {
-        #![proptest_config(crate::util::property_cases())]
+        #![proptest_config(crate::util::property::cases())]
 
         /// Any pipeline file is a pipeline or an error naming the file.
         #[test]

@@ -40,6 +40,8 @@ pub struct LoaderRun {
     pub cores: usize,
     /// Every run together, listing and footers included.
     pub wall_seconds: f64,
+    /// The highest resident memory of the process over every run.
+    pub peak_rss_bytes: u64,
 }
 
 /// The dataset as the loader reads it.

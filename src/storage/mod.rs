@@ -617,7 +617,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(crate::util::property_cases())]
+        #![proptest_config(crate::util::property::cases())]
 
         /// Any URI is taken apart or refused with a message, and any path's glob compiles or
         /// is refused with one.

@@ -402,7 +402,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(crate::util::property_cases())]
+        #![proptest_config(crate::util::property::cases())]
 
         /// `--storage-option` text: a pair or a message; the pairs' settings and the keys'
         /// check give settings or one message, whatever the keys and values.

@@ -9,8 +9,15 @@ pub fn cpu_time() -> Duration {
     timeval(usage.ru_utime) + timeval(usage.ru_stime)
 }
 
-/// The highest resident set size of this process so far, in bytes.
+/// The highest resident set size of this process so far, in bytes. On Linux this is the
+/// high-water mark of its own memory (`VmHWM`): `ru_maxrss` starts from the peak of the
+/// process that spawned it (the kernel carries the parent's mark over a vfork and exec), so a
+/// run started by a large process — a test harness, a Python orchestrator — would report that
+/// process's peak as its own.
 pub fn peak_rss() -> u64 {
+    if let Some(kib) = proc_status_kib("VmHWM:") {
+        return kib * 1024;
+    }
     // Linux reports ru_maxrss in KiB, macOS in bytes.
     let max = u64::try_from(rusage().ru_maxrss).unwrap_or(0);
     if cfg!(target_os = "macos") {
@@ -18,6 +25,13 @@ pub fn peak_rss() -> u64 {
     } else {
         max * 1024
     }
+}
+
+/// A `KEY: N kB` line of `/proc/self/status` (`None` where `/proc` is absent).
+fn proc_status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix(key))?;
+    line.trim().strip_suffix("kB")?.trim().parse().ok()
 }
 
 /// The resident set size of this process now, in bytes (`None` where `/proc` is absent).
@@ -76,6 +90,7 @@ mod tests {
         std::hint::black_box(x);
         assert!(cpu_time() >= before);
         assert!(peak_rss() > 0);
+        assert!(peak_rss() >= current_rss().unwrap_or(0));
         assert!(physical_memory() > 64 << 20);
         assert!(cores() >= 1);
     }

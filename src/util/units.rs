@@ -104,7 +104,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(crate::util::property_cases())]
+        #![proptest_config(crate::util::property::cases())]
 
         /// Any text is a size above zero or a message saying what a size is.
         #[test]

@@ -112,7 +112,10 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("data: the scan", &["source::scan"]),
     ("data: JSONL and CSV files", &["source::textfiles"]),
     ("data: samples", &["source::sample", "source::sampling"]),
-    ("data: Parquet files and footers", &["source::dataset"]),
+    (
+        "data: Parquet files and footers",
+        &["source::dataset", "source::footer", "source::footer_repair"],
+    ),
     ("data: source settings", &["source::spec"]),
     ("data: the engine", &["engine"]),
     ("data: the session", &["engine::session"]),
@@ -156,6 +159,7 @@ const LEVELS: &[(&str, &[&str])] = &[
         &[
             "util::units",
             "util::percentile",
+            "util::property",
             "util::progress",
             "util::resources",
             "error",

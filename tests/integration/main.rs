@@ -12,6 +12,7 @@ mod inspect;
 mod jobs;
 mod layers;
 mod loader;
+mod memory;
 mod near_dedup;
 mod pipeline;
 mod reports;
