@@ -87,16 +87,14 @@ impl Dataset {
                 let display = location.show(&object.location);
                 async move {
                     let failed = display.clone();
-                    tokio::spawn(async move {
-                        footer::read(location.store.as_ref(), object, display, cache).await
-                    })
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(Error::SourceFile {
-                            path: failed,
-                            message: format!("reading its footer failed: {e}"),
+                    tokio::spawn(async move { read_file(&location, object, display, cache).await })
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(Error::SourceFile {
+                                path: failed,
+                                message: format!("reading its footer failed: {e}"),
+                            })
                         })
-                    })
                 }
             })
             .buffered(FOOTER_CONCURRENCY)
@@ -134,6 +132,23 @@ impl Dataset {
     pub fn rows(&self) -> u64 {
         self.files.iter().map(DataFile::rows).sum()
     }
+}
+
+/// One data file of `location` with its footer.
+async fn read_file(
+    location: &Location,
+    object: ObjectMeta,
+    display: String,
+    cache: Option<Arc<FileMetadataCache>>,
+) -> Result<DataFile> {
+    let footer = footer::read(location.store.as_ref(), &object, &display, cache).await?;
+    Ok(DataFile {
+        object,
+        display,
+        metadata: footer.metadata,
+        partition_values: Vec::new(),
+        footer_repairs: footer.repairs,
+    })
 }
 
 /// The error when every file of a dataset was skipped: how many, and the first reason.

@@ -15,7 +15,6 @@ use datafusion::parquet::file::metadata::{
 use futures::FutureExt;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
-use super::dataset::DataFile;
 use super::footer_repair;
 use crate::error::{Error, Result, describe, panic_message};
 
@@ -28,16 +27,22 @@ pub const FOOTER_READ_HINT: usize = 16 << 10;
 /// Parquet's magic bytes, at both ends of a file with a plain footer.
 const MAGIC: &[u8; 4] = b"PAR1";
 
+/// A footer read, with the fields left out to read it (almost always none).
+pub struct Footer {
+    pub metadata: Arc<ParquetMetaData>,
+    pub repairs: Vec<String>,
+}
+
 /// Reads the footer of one file: one ranged GET of its last [`FOOTER_READ_HINT`] bytes, a
 /// second when the footer is larger. The size comes from the listing, so no HEAD is needed.
-/// The footer goes into `cache`, where the scan finds it.
+/// The footer goes into `cache`, where the scan finds it. Errors name the file as `display`.
 pub(super) async fn read(
     store: &dyn ObjectStore,
-    object: ObjectMeta,
-    display: String,
+    object: &ObjectMeta,
+    display: &str,
     cache: Option<Arc<FileMetadataCache>>,
-) -> Result<DataFile> {
-    let reader = DFParquetMetadata::new(store, &object)
+) -> Result<Footer> {
+    let reader = DFParquetMetadata::new(store, object)
         .with_metadata_size_hint(Some(FOOTER_READ_HINT))
         .with_file_metadata_cache(cache.clone())
         .with_page_index_policy(Some(PageIndexPolicy::Skip));
@@ -53,16 +58,16 @@ pub(super) async fn read(
     };
     let (metadata, repairs) = match refused {
         Ok((metadata, _)) if !misleads_readers(&metadata) => (metadata, Vec::new()),
-        Ok((metadata, _)) => match read_tolerantly(store, &object).await {
+        Ok((metadata, _)) => match read_tolerantly(store, object).await {
             Some((metadata, repairs)) => {
-                remember(cache.as_deref(), &object, &metadata);
+                remember(cache.as_deref(), object, &metadata);
                 (metadata, repairs)
             }
             None => (metadata, Vec::new()),
         },
-        Err(message) => match read_tolerantly(store, &object).await {
+        Err(message) => match read_tolerantly(store, object).await {
             Some((metadata, repairs)) => {
-                remember(cache.as_deref(), &object, &metadata);
+                remember(cache.as_deref(), object, &metadata);
                 (metadata, repairs)
             }
             None => return Err(file_error(display, message)),
@@ -71,13 +76,7 @@ pub(super) async fn read(
     if let Some(message) = implausible(&metadata, object.size) {
         return Err(file_error(display, message));
     }
-    Ok(DataFile {
-        object,
-        display,
-        metadata,
-        partition_values: Vec::new(),
-        footer_repairs: repairs,
-    })
+    Ok(Footer { metadata, repairs })
 }
 
 /// Whether a footer arrow-rs decodes would still send its page reader astray: a dictionary
@@ -89,8 +88,11 @@ fn misleads_readers(metadata: &ParquetMetaData) -> bool {
         .any(|offset| offset < MAGIC.len() as i64)
 }
 
-fn file_error(path: String, message: String) -> Error {
-    Error::SourceFile { path, message }
+fn file_error(path: &str, message: String) -> Error {
+    Error::SourceFile {
+        path: path.to_string(),
+        message,
+    }
 }
 
 /// The footer read again with the fields arrow-rs refused left out, when that is all that
@@ -303,14 +305,14 @@ mod tests {
     }
 
     /// Reads `bytes` as a file of an in-memory store, as `Dataset::open` reads footers.
-    fn read_bytes(runtime: &tokio::runtime::Runtime, bytes: Vec<u8>) -> Result<DataFile> {
+    fn read_bytes(runtime: &tokio::runtime::Runtime, bytes: Vec<u8>) -> Result<Footer> {
         use object_store::memory::InMemory;
         let store = InMemory::new();
         let path = object_store::path::Path::from("f.parquet");
         runtime.block_on(async {
             store.put(&path, bytes.into()).await.unwrap();
             let object = store.head(&path).await.unwrap();
-            read(&store, object, "f.parquet".into(), None).await
+            read(&store, &object, "f.parquet", None).await
         })
     }
 
@@ -321,7 +323,16 @@ mod tests {
             .unwrap();
         let rows: Vec<Option<u64>> = FILES
             .iter()
-            .map(|f| read_bytes(&runtime, f.to_vec()).ok().map(|f| f.rows()))
+            .map(|f| read_bytes(&runtime, f.to_vec()).ok())
+            .map(|f| {
+                f.map(|f| {
+                    f.metadata
+                        .row_groups()
+                        .iter()
+                        .map(|g| g.num_rows() as u64)
+                        .sum()
+                })
+            })
             .collect();
         assert_eq!(rows[..3], [Some(39), Some(0), None]);
     }

@@ -112,9 +112,11 @@ const LEVELS: &[(&str, &[&str])] = &[
     ("data: the scan", &["source::scan"]),
     ("data: JSONL and CSV files", &["source::textfiles"]),
     ("data: samples", &["source::sample", "source::sampling"]),
+    ("data: Parquet files", &["source::dataset"]),
+    ("data: footers", &["source::footer"]),
     (
-        "data: Parquet files and footers",
-        &["source::dataset", "source::footer", "source::footer_repair"],
+        "data: footers other readers accept",
+        &["source::footer_repair"],
     ),
     ("data: source settings", &["source::spec"]),
     ("data: the engine", &["engine"]),
@@ -159,13 +161,13 @@ const LEVELS: &[(&str, &[&str])] = &[
         &[
             "util::units",
             "util::percentile",
-            "util::property",
             "util::progress",
             "util::resources",
             "error",
         ],
     ),
     ("base: redaction", &["util::redact"]),
+    ("base: property-test settings", &["util::property"]),
 ];
 
 /// One import of one file.
