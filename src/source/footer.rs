@@ -48,29 +48,24 @@ pub(super) async fn read(
         .with_page_index_policy(Some(PageIndexPolicy::Skip));
     let fetch = reader.fetch_metadata();
     // A panic while decoding corrupt metadata is that file's error, not the end of the run.
-    let refused = match AssertUnwindSafe(fetch).catch_unwind().await {
-        Ok(Ok(metadata)) => Ok((metadata, ())),
+    let first = match AssertUnwindSafe(fetch).catch_unwind().await {
+        Ok(Ok(metadata)) => Ok(metadata),
         Ok(Err(e)) => Err(explain(&describe(&e))),
         Err(panic) => Err(format!(
             "unreadable Parquet footer: {}",
             panic_message(&*panic)
         )),
     };
-    let (metadata, repairs) = match refused {
-        Ok((metadata, _)) if !misleads_readers(&metadata) => (metadata, Vec::new()),
-        Ok((metadata, _)) => match read_tolerantly(store, object).await {
-            Some((metadata, repairs)) => {
+    let sound = first.as_ref().is_ok_and(|m| !misleads_readers(m));
+    let (metadata, repairs) = match first {
+        Ok(metadata) if sound => (metadata, Vec::new()),
+        first => match (read_tolerantly(store, object).await, first) {
+            (Some((metadata, repairs)), _) => {
                 remember(cache.as_deref(), object, &metadata);
                 (metadata, repairs)
             }
-            None => (metadata, Vec::new()),
-        },
-        Err(message) => match read_tolerantly(store, object).await {
-            Some((metadata, repairs)) => {
-                remember(cache.as_deref(), object, &metadata);
-                (metadata, repairs)
-            }
-            None => return Err(file_error(display, message)),
+            (None, Ok(metadata)) => (metadata, Vec::new()),
+            (None, Err(message)) => return Err(file_error(display, message)),
         },
     };
     if let Some(message) = implausible(&metadata, object.size) {
