@@ -267,7 +267,8 @@ impl From<InspectArgs> for InspectRequest {
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
 pub struct LoaderArgs {
-    /// The dataset: a Parquet file or a directory of Parquet files.
+    /// The dataset: a Parquet, JSONL or CSV file, a folder or glob of them, local or at an
+    /// s3://, gs://, az://, http(s):// or hf:// URI.
     pub source: String,
 
     /// Columns to read (comma-separated names or dotted paths) [default: all].
@@ -480,7 +481,8 @@ pub enum FormatArg {
 
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
-    /// The dataset: a Parquet file or a directory of Parquet files. Overrides source.uri.
+    /// The dataset: a Parquet, JSONL or CSV file, a folder or glob of them, local or at an
+    /// s3://, gs://, az://, http(s):// or hf:// URI. Overrides source.uri.
     pub source: Option<String>,
 
     /// Pipeline file (TOML). Without one: clean → normalise → dedup_exact.
@@ -497,9 +499,16 @@ pub struct ProfileArgs {
     #[command(flatten)]
     pub budget: BudgetArgs,
 
-    /// Write the final result as zstd Parquet to this directory (replaced atomically).
+    /// Write the final result as zstd Parquet to this folder or object-store prefix, with a
+    /// manifest of its files. An earlier output of prepcost's there is replaced atomically; the
+    /// source, a folder inside or around it, and a folder of other files are refused.
     #[arg(long, value_name = "DIR")]
     pub output: Option<String>,
+
+    /// Let --output write into a folder that holds files prepcost did not write: its files go
+    /// beside them, and those files are kept (a name prepcost writes is still refused).
+    #[arg(long, requires = "output")]
+    pub overwrite: bool,
 
     /// Ends the pipeline with MinHash LSH near-duplicate removal (a `kind = "minhash"` stage
     /// named near_dedup with default parameters), unless it has a minhash stage already.
@@ -717,6 +726,16 @@ impl Command {
         }
     }
 
+    /// The source named on the command line, for the commands that read one.
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            Command::Profile(args) => args.source.as_deref(),
+            Command::Inspect(args) => Some(&args.source),
+            Command::Loader(args) => Some(&args.source),
+            Command::Estimate(_) | Command::History(_) | Command::Diff(_) => None,
+        }
+    }
+
     /// The `--storage-option` pairs given, for the history's store.
     pub fn storage_options(&self) -> Vec<(String, String)> {
         match self {
@@ -759,6 +778,7 @@ impl From<ProfileArgs> for ProfileRequest {
             pipeline: args.pipeline,
             text_column: args.text_column,
             output: args.output,
+            overwrite: args.overwrite,
             near_dedup: args.near_dedup,
             memory_limit: args.memory_limit,
             prices: args.store.prices(args.usd_per_vcpu_hour),

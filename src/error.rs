@@ -74,6 +74,15 @@ pub enum Error {
     #[error("output {path}: {message}")]
     Output { path: String, message: String },
 
+    /// A place the run was asked to write that would destroy or mix with data prepcost did
+    /// not write (the source, or someone's files); nothing was written.
+    #[error("{flag} {path}: {message}")]
+    Refused {
+        flag: &'static str,
+        path: String,
+        message: String,
+    },
+
     /// Any other I/O failure, with what was being done.
     #[error("{context}: {source}")]
     Io {

@@ -59,11 +59,7 @@ pub struct HistoryRow {
 /// Appends `report`'s rows to the history at `uri`, as a new file.
 pub async fn append(uri: &str, report: &Report, options: &StorageOptions) -> Result<()> {
     let now = Utc::now();
-    let run_id = format!(
-        "{}-{}",
-        now.format("%Y%m%dT%H%M%S%.6fZ"),
-        std::process::id()
-    );
+    let run_id = crate::util::run_id(now);
     let rows = rows_of(report, now, &run_id);
     if rows.is_empty() {
         return Ok(());

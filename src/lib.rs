@@ -107,6 +107,9 @@ pub fn serve_blocking(runtime: &tokio::runtime::Runtime, node: ClusterCommand) -
 /// (`prepcost_run_success 0`) and returns the error.
 pub async fn run(command: Command) -> Result<Outcome> {
     let reporting = command.reporting().clone();
+    if let (Some(lock), Some(source)) = (&reporting.lock, command.source()) {
+        output::guard::check_side_file("--lock", &lock.display().to_string(), source, None)?;
+    }
     let _lock = reporting
         .lock
         .as_deref()
@@ -224,7 +227,8 @@ fn interrupted(
 
 /// Resolves the command's settings and runs it.
 async fn execute(command: Command, progress: Arc<Progress>) -> Result<Report> {
-    let history = command.reporting().history.clone();
+    let reporting = command.reporting().clone();
+    let history = reporting.history.clone();
     let options = StorageOptions::new(command.storage_options());
     // The history is read only when a growth budget needs its previous run.
     let previous = |command, dataset, growth: Option<f64>| {
@@ -233,6 +237,8 @@ async fn execute(command: Command, progress: Arc<Progress>) -> Result<Report> {
     Ok(match command {
         Command::Profile(args) => {
             let config = ProfileConfig::resolve(args.into())?;
+            let output = config.output.as_ref().map(|o| o.uri.as_str());
+            check_side_files(&reporting, &config.source.uri, output)?;
             let growth = config.budget.max_growth;
             let previous = previous("profile", &config.source.uri, growth).await?;
             Report::Profile(Box::new(
@@ -241,12 +247,14 @@ async fn execute(command: Command, progress: Arc<Progress>) -> Result<Report> {
         }
         Command::Inspect(args) => {
             let config = InspectConfig::resolve(args.into())?;
+            check_side_files(&reporting, &config.source, None)?;
             let growth = config.budget.max_growth;
             let previous = previous("inspect", &config.source, growth).await?;
             Report::Inspect(Box::new(commands::inspect::run(&config, previous).await?))
         }
         Command::Loader(args) => {
             let config = LoaderConfig::resolve(args.into())?;
+            check_side_files(&reporting, &config.source, None)?;
             let growth = config.budget.max_growth;
             let previous = previous("loader", &config.source, growth).await?;
             Report::Loader(Box::new(
@@ -270,6 +278,25 @@ async fn execute(command: Command, progress: Arc<Progress>) -> Result<Report> {
             Report::Diff(Box::new(commands::diff::run(&config)?))
         }
     })
+}
+
+/// Refuses report, metrics, history and lock files that would land in the source (adding to
+/// or replacing its files) or in the output (mixing with prepcost's dataset).
+fn check_side_files(reporting: &ReportArgs, source: &str, output: Option<&str>) -> Result<()> {
+    let shown = |p: &std::path::PathBuf| p.display().to_string();
+    let files = (reporting.report.iter().map(|p| ("--report", shown(p))))
+        .chain(
+            reporting
+                .prometheus
+                .iter()
+                .map(|p| ("--prometheus", shown(p))),
+        )
+        .chain(reporting.lock.iter().map(|p| ("--lock", shown(p))))
+        .chain(reporting.history.iter().map(|u| ("--history", u.clone())));
+    for (flag, path) in files {
+        output::guard::check_side_file(flag, &path, source, output)?;
+    }
+    Ok(())
 }
 
 /// The figures of the last run of `command` on `dataset` in the history, when one is kept.

@@ -47,6 +47,14 @@ pub async fn run(
         .iter()
         .map(|spec| stages::build(spec, &config.source))
         .collect::<Result<_>>()?;
+    // The output's requests: checking its target now, writing it at the end.
+    let output_requests = Arc::new(RequestCounter::default());
+    if let Some(output) = &config.output {
+        // Before anything is read: a target the run may not write fails now, not at the end.
+        let places = (config.source.uri.as_str(), output.uri.as_str());
+        let options = &config.storage_options;
+        output::guard::check_target(places, output.overwrite, options, &output_requests).await?;
+    }
     let location = storage::resolve(&config.source.uri, &source_options(config)).await?;
     let session = Session::new(config.memory_limit, &config.engine).await?;
     session.register_store(&location);
@@ -72,6 +80,16 @@ pub async fn run(
         decoded_bytes,
     } = source.scan(&session, config, plan.as_ref()).await?;
     let scan_step = meter.finish(&session, &scanned).await?;
+    if let Some(plan) = &plan
+        && scan_step.rows == 0
+        && source.storage.rows > 0
+    {
+        return Err(Error::Usage(format!(
+            "--sample {}: the sample drew none of the {} rows of {}, and a projection from no \
+             rows would be a guess; raise the fraction",
+            plan.spec.fraction, source.storage.rows, config.source.uri
+        )));
+    }
     progress.finished("scan", scan_step.rows);
     let source_stats = scanned.stats();
     let text_column = &config.source.text_column;
@@ -110,7 +128,10 @@ pub async fn run(
     let tokens = tokens
         .zip(source_tokens)
         .map(|(counter, source)| tokens_report(&counter, source, &stage_reports));
-    let (output, result_stats) = write_output(config, &session, result, progress).await?;
+    let written = write_output(config, &session, result, progress, &output_requests).await;
+    // The run's requests are the source's and the output's.
+    source.requests.absorb(&output_requests);
+    let (output, result_stats) = written?;
     let tokens_time = tokens
         .as_ref()
         .map_or((0.0, 0.0), |t| (t.wall_seconds, t.cpu_seconds));
@@ -393,8 +414,8 @@ fn report(
     let requests = source.requests.snapshot();
     let output_provider = config
         .output
-        .as_deref()
-        .map_or(Provider::Local, storage::provider_of);
+        .as_ref()
+        .map_or(Provider::Local, |o| storage::provider_of(&o.uri));
     let cost = profile_cost(
         &config.pricing,
         &steps.totals,
@@ -445,7 +466,7 @@ fn report(
 /// Storage options are for the remote stores: the source's, or else the output's.
 fn source_options(config: &ProfileConfig) -> StorageOptions {
     let remote = |uri: &str| storage::provider_of(uri) != Provider::Local;
-    let remote_output = config.output.as_deref().is_some_and(remote);
+    let remote_output = config.output.as_ref().is_some_and(|o| remote(&o.uri));
     if !remote(&config.source.uri) && remote_output {
         StorageOptions::default()
     } else {
@@ -459,11 +480,14 @@ async fn write_output(
     session: &Session,
     result: Intermediate,
     progress: &Progress,
+    requests: &Arc<RequestCounter>,
 ) -> Result<(Option<OutputReport>, TextStats)> {
     let output = match &config.output {
-        Some(target) => {
-            progress.step(&format!("writing {target}"));
-            Some(output::write(session, &result, target, &config.storage_options).await?)
+        Some(spec) => {
+            progress.step(&format!("writing {}", spec.uri));
+            let source = config.source.uri.as_str();
+            let options = &config.storage_options;
+            Some(output::write(session, &result, (spec, source), options, requests).await?)
         }
         None => None,
     };

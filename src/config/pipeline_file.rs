@@ -63,6 +63,8 @@ struct StageSection {
 #[serde(deny_unknown_fields)]
 struct OutputSection {
     uri: String,
+    #[serde(default)]
+    overwrite: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +105,8 @@ pub struct Pipeline {
     pub id_column: Option<String>,
     pub stages: Vec<StageSpec>,
     pub output: Option<String>,
+    /// `[output] overwrite`: the output may go into a folder of files prepcost did not write.
+    pub overwrite: bool,
     pub prices: PriceFlags,
     pub storage_options: Vec<(String, String)>,
     pub budget: Budget,
@@ -133,6 +137,7 @@ impl Pipeline {
             id_column: None,
             stages,
             output: None,
+            overwrite: false,
             prices: PriceFlags::default(),
             storage_options: Vec::new(),
             budget: Budget::default(),
@@ -175,6 +180,7 @@ impl Pipeline {
             id_column: source.id_column,
             format,
             stages,
+            overwrite: parsed.output.as_ref().is_some_and(|o| o.overwrite),
             output: parsed.output.map(|o| o.uri),
         })
     }
@@ -205,7 +211,8 @@ impl FileText<'_> {
         }
     }
 
-    /// `source.format`: Parquet, the only format so far.
+    /// `source.format`: optional, and `parquet` when given (JSONL and CSV files are known by
+    /// their names).
     fn format(&self, format: Option<&Spanned<String>>) -> Result<SourceFormat> {
         match format {
             None => Ok(SourceFormat::Parquet),

@@ -11,6 +11,7 @@ use crate::engine::Engine;
 use crate::engine::memory::default_limit;
 use crate::error::{Error, Result};
 use crate::model::pricing::Pricing;
+use crate::output::OutputSpec;
 use crate::source::{DEFAULT_TEXT_COLUMN, OnError, SampleBy, SampleSpec, SourceSpec};
 use crate::stages::spec::{MINHASH, StageBody, StageSpec};
 use crate::storage::StorageOptions;
@@ -26,6 +27,8 @@ pub struct ProfileRequest {
     pub pipeline: Option<PathBuf>,
     pub text_column: Option<String>,
     pub output: Option<String>,
+    /// `--overwrite`: the output may go into a folder of files prepcost did not write.
+    pub overwrite: bool,
     /// Ends the pipeline with a default `minhash` stage unless it has one.
     pub near_dedup: bool,
     pub memory_limit: Option<u64>,
@@ -50,7 +53,7 @@ pub struct ProfileRequest {
 pub struct ProfileConfig {
     pub source: SourceSpec,
     pub stages: Vec<StageSpec>,
-    pub output: Option<String>,
+    pub output: Option<OutputSpec>,
     pub memory_limit: u64,
     pub pricing: Pricing,
     pub storage_options: StorageOptions,
@@ -106,7 +109,10 @@ impl ProfileConfig {
             },
             budget,
             stages: pipeline.stages,
-            output: request.output.or(pipeline.output),
+            output: request.output.or(pipeline.output).map(|uri| OutputSpec {
+                uri,
+                overwrite: request.overwrite || pipeline.overwrite,
+            }),
             memory_limit: request.memory_limit.unwrap_or_else(default_limit),
             pricing,
             storage_options: StorageOptions::new(storage_options),

@@ -24,7 +24,16 @@ pub fn ratio_total(units: &[(f64, f64)], total_x: f64, design: Design) -> Estima
         .iter()
         .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
     if sum_x <= 0.0 {
-        return Estimate::exact(0.0);
+        // Nothing of a population of nothing is known exactly; a sample that saw none of a
+        // population says nothing of it.
+        return match total_x > 0.0 {
+            true => Estimate {
+                value: f64::NAN,
+                low: f64::NEG_INFINITY,
+                high: f64::INFINITY,
+            },
+            false => Estimate::exact(0.0),
+        };
     }
     let ratio = sum_y / sum_x;
     let value = total_x * ratio;
@@ -159,7 +168,9 @@ mod tests {
         assert_eq!(ratio_total(&units, 30.0, design), Estimate::exact(24.0));
         let all = ratio_total(&units, 30.0, Design::Bernoulli { fraction: 1.0 });
         assert_eq!(all, Estimate::exact(24.0));
-        assert_eq!(ratio_total(&[], 100.0, design), Estimate::exact(0.0));
+        assert_eq!(ratio_total(&[], 0.0, design), Estimate::exact(0.0));
+        let unknown = ratio_total(&[], 100.0, design);
+        assert!(unknown.value.is_nan() && unknown.low.is_infinite() && unknown.high.is_infinite());
     }
 
     #[test]

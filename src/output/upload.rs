@@ -1,8 +1,9 @@
 //! Uploads a written dataset to an object-store prefix all or nothing: every file goes up
 //! as a multipart upload, and no upload is completed — made visible — until every part of
 //! every file is in. A failure before that aborts them all, so the prefix is left as it was;
-//! once all are completed, the objects that were under the prefix before and are not part of
-//! the new dataset are deleted, so that it is replaced whole, as a local directory is.
+//! once all are completed and the manifest is put, the files of an earlier output there that
+//! the new one does not replace are deleted, so that it is replaced whole, as a local folder
+//! is. Objects no manifest lists are never deleted (see [`super::guard`]).
 //!
 //! A process killed mid-upload cannot abort its uploads: their parts stay, invisible but
 //! billed, until aborted (`aws s3api list-multipart-uploads` / `abort-multipart-upload`, or a
@@ -12,11 +13,13 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{MultipartUpload, ObjectStoreExt, PutPayload};
 
+use super::guard;
+use super::manifest::{MANIFEST, Manifest};
 use crate::error::one_line;
 use crate::storage::OutputLocation;
 
@@ -32,46 +35,24 @@ struct Begun {
     upload: Box<dyn MultipartUpload>,
 }
 
-/// Uploads the files `part-00000.parquet` … of `dir` below the output's prefix and commits
-/// them together; on failure, nothing new is left at the prefix.
-pub async fn commit(output: &OutputLocation, dir: &Path, files: u64) -> Result<(), String> {
-    let store = &output.store;
-    let before: Vec<ObjectPath> = store
-        .list(Some(&output.path))
-        .map_ok(|meta| meta.location)
-        .try_collect()
-        .await
-        .map_err(|e| format!("listing {}: {}", output.display, one_line(&e.to_string())))?;
-
-    let mut begun: Vec<Begun> = Vec::with_capacity(files as usize);
-    let mut sent = Ok(());
-    for i in 0..files {
-        let name = format!("part-{i:05}.parquet");
-        let path = output.path.clone().join(name.as_str());
-        let upload = match store.put_multipart(&path).await {
-            Ok(upload) => upload,
-            Err(e) => {
-                sent = Err(format!(
-                    "starting the upload of {name}: {}",
-                    one_line(&e.to_string())
-                ));
-                break;
-            }
-        };
-        let mut begun_upload = Begun { path, upload };
-        let result = send_parts(begun_upload.upload.as_mut(), &dir.join(&name)).await;
-        begun.push(begun_upload);
-        if let Err(e) = result {
-            sent = Err(format!("uploading {name}: {e}"));
-            break;
-        }
-    }
-    if let Err(e) = sent {
+/// Uploads the files of `manifest` from `dir` below the output's prefix, commits them
+/// together and puts the manifest; on failure, nothing new is left at the prefix. What is
+/// there is checked first: files prepcost did not write are refused, or with `overwrite`
+/// kept.
+pub async fn commit(
+    output: &OutputLocation,
+    dir: &Path,
+    manifest: &Manifest,
+    overwrite: bool,
+) -> Result<(), String> {
+    let existing = guard::remote_existing(output).await?;
+    existing.check(overwrite)?;
+    let mut begun: Vec<Begun> = Vec::with_capacity(manifest.files.len());
+    if let Err(e) = begin_all(output, dir, manifest, &mut begun).await {
         abort_all(&mut begun).await;
         return Err(e);
     }
-
-    // Every part is in: make the files visible.
+    // Every part is in: make the files visible, then the manifest that lists them.
     let mut completed: Vec<ObjectPath> = Vec::with_capacity(begun.len());
     for index in 0..begun.len() {
         if let Err(e) = begun[index].upload.complete().await {
@@ -86,21 +67,60 @@ pub async fn commit(output: &OutputLocation, dir: &Path, files: u64) -> Result<(
         }
         completed.push(begun[index].path.clone());
     }
-    let stale: Vec<ObjectPath> = before
+    let manifest_path = output.path.clone().join(MANIFEST);
+    let put = output
+        .store
+        .put(&manifest_path, PutPayload::from(manifest.to_json()))
+        .await;
+    if let Err(e) = put {
+        delete(output, completed).await;
+        return Err(format!("putting {MANIFEST}: {}", one_line(&e.to_string())));
+    }
+    let stale: Vec<ObjectPath> = existing
+        .ours()
         .into_iter()
-        .filter(|p| !completed.contains(p))
+        .flat_map(|earlier| &earlier.files)
+        .filter(|f| !manifest.files.iter().any(|n| n.name == f.name))
+        .map(|f| output.path.clone().join(f.name.as_str()))
         .collect();
     if !stale.is_empty() {
-        let removed: Vec<_> = store
+        let removed: Vec<_> = output
+            .store
             .delete_stream(futures::stream::iter(stale.into_iter().map(Ok)).boxed())
             .collect()
             .await;
         if let Some(Err(e)) = removed.into_iter().find(Result::is_err) {
             return Err(format!(
-                "the new dataset is in place, but removing an object of the old one failed: {}",
+                "the new dataset is in place, but removing a file of the earlier one failed: {}",
                 one_line(&e.to_string())
             ));
         }
+    }
+    Ok(())
+}
+
+/// Begins an upload of every file of `manifest` and sends its parts, stopping at the first
+/// failure; `begun` gets every upload begun, for completing or aborting.
+async fn begin_all(
+    output: &OutputLocation,
+    dir: &Path,
+    manifest: &Manifest,
+    begun: &mut Vec<Begun>,
+) -> Result<(), String> {
+    for file in &manifest.files {
+        let name = file.name.as_str();
+        let path = output.path.clone().join(name);
+        let upload = output.store.put_multipart(&path).await.map_err(|e| {
+            format!(
+                "starting the upload of {name}: {}",
+                one_line(&e.to_string())
+            )
+        })?;
+        begun.push(Begun { path, upload });
+        let upload = begun.last_mut().expect("just pushed").upload.as_mut();
+        send_parts(upload, &dir.join(name))
+            .await
+            .map_err(|e| format!("uploading {name}: {e}"))?;
     }
     Ok(())
 }

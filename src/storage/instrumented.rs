@@ -115,6 +115,22 @@ impl RequestCounter {
         }
     }
 
+    /// Adds everything `other` counted to these counters (a run's total, from the counters
+    /// of one of its parts).
+    pub fn absorb(&self, other: &RequestCounter) {
+        for (mine, theirs) in self.counts.iter().zip(&other.counts) {
+            mine.fetch_add(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        let theirs = other
+            .latencies_us
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default();
+        if let Ok(mut mine) = self.latencies_us.lock() {
+            mine.extend(theirs);
+        }
+    }
+
     fn add(&self, counter: usize, n: u64) {
         self.counts[counter].fetch_add(n, Ordering::Relaxed);
     }

@@ -9,6 +9,7 @@ mod huggingface;
 pub mod instrumented;
 pub mod local;
 pub mod options;
+pub mod place;
 #[cfg(feature = "remote")]
 mod remote;
 #[cfg(feature = "remote")]

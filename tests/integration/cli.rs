@@ -408,7 +408,7 @@ fn an_output_path_that_is_a_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir.path().join("taken"), "x");
     let run = prepcost(&["profile", &sample("fortunes_zh.parquet"), "--output", &file]);
-    assert_error(&run, &["taken", "not a directory"]);
+    assert_error(&run, &["taken", "not a folder"]);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
 
@@ -445,15 +445,17 @@ fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the run has made its temporary directory and is in the slow stage, then
-    // interrupt it.
-    for _ in 0..500 {
-        if std::fs::read_dir(&tmp).unwrap().next().is_some() {
-            break;
-        }
+    // Wait until the run has files in its temporary directory (the slow stage spills there),
+    // then interrupt it: the test checks their removal only when there were some.
+    let holds_files = |dir: &std::path::Path| walk(dir).iter().any(|p| p.is_file());
+    let made = (0..6000).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(500));
+        holds_files(&tmp) || child.try_wait().unwrap().is_some()
+    });
+    assert!(
+        made && holds_files(&tmp),
+        "the run made no temporary files to remove (or ended first)"
+    );
     // SAFETY: sends SIGINT to our own child process.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let stopped = (0..600).any(|_| {
@@ -486,4 +488,17 @@ fn ctrl_c_stops_the_run_and_removes_its_temporary_files() {
         .filter(|n| n.starts_with(".prepcost"))
         .collect();
     assert!(beside.is_empty(), "staging left: {beside:?}");
+}
+
+/// Every path below `dir`, folders and files.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
 }

@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::servers::{Faults, Server, copy_tree};
 use crate::support::{
-    Run, assert_error, command, datasets, free_port, prepcost_env, read_rows, repo, repo_str,
+    Run, assert_error, command, datasets, free_port, on_free_ports, prepcost_env, read_rows, repo,
+    repo_str,
 };
 
 /// A `prepcost cluster` node, stopped (killed and reaped) when dropped, also when a test fails.
@@ -37,8 +38,9 @@ impl Node {
         }
     }
 
-    /// Waits until the node accepts connections on `port`; fails when it exits first.
-    fn wait_for(&mut self, port: u16) {
+    /// Waits until the node accepts connections on `port`; an error naming how it ended when
+    /// it exits first (a port taken by another test: [`on_free_ports`] tries others).
+    fn wait_for(&mut self, port: u16) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -46,10 +48,10 @@ impl Node {
                 if let Some(mut err) = self.child.stderr.take() {
                     let _ = std::io::Read::read_to_string(&mut err, &mut stderr);
                 }
-                panic!(
+                return Err(format!(
                     "`prepcost cluster {}` exited with {status}: {stderr}",
                     self.name
-                );
+                ));
             }
             assert!(
                 Instant::now() < deadline,
@@ -58,6 +60,7 @@ impl Node {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        Ok(())
     }
 }
 
@@ -70,34 +73,38 @@ impl Drop for Node {
 
 /// A scheduler process on a free port, listening; its `df://` address.
 fn scheduler() -> (Node, String) {
-    let port = free_port();
-    let mut node = Node::start(&["scheduler", "--bind", &format!("127.0.0.1:{port}")]);
-    node.wait_for(port);
-    (node, format!("df://127.0.0.1:{port}"))
+    on_free_ports(1, |ports| {
+        let port = ports[0];
+        let mut node = Node::start(&["scheduler", "--bind", &format!("127.0.0.1:{port}")]);
+        node.wait_for(port)?;
+        Ok((node, format!("df://127.0.0.1:{port}")))
+    })
 }
 
 /// An executor process of the scheduler at `scheduler` (`HOST:PORT`), listening.
 fn executor(scheduler: &str) -> Node {
-    let (port, grpc_port) = (free_port(), free_port());
-    let mut node = Node::start(&[
-        "executor",
-        "--scheduler",
-        scheduler,
-        "--bind",
-        "127.0.0.1",
-        "--external-host",
-        "127.0.0.1",
-        "--port",
-        &port.to_string(),
-        "--grpc-port",
-        &grpc_port.to_string(),
-        "--concurrency",
-        "2",
-        "--memory-limit",
-        "1GiB",
-    ]);
-    node.wait_for(port);
-    node
+    on_free_ports(2, |ports| {
+        let (port, grpc_port) = (ports[0], ports[1]);
+        let mut node = Node::start(&[
+            "executor",
+            "--scheduler",
+            scheduler,
+            "--bind",
+            "127.0.0.1",
+            "--external-host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--grpc-port",
+            &grpc_port.to_string(),
+            "--concurrency",
+            "2",
+            "--memory-limit",
+            "1GiB",
+        ]);
+        node.wait_for(port)?;
+        Ok(node)
+    })
 }
 
 /// Runs `profile SOURCE --near-dedup --output OUT` with `extra` arguments and `env`; the

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::servers::{Counts, Faults, Server, copy_tree};
 use crate::storage::{inspect_figures, json, loader_figures, profile_figures, run};
-use crate::support::{assert_error, free_port, repo, repo_str};
+use crate::support::{assert_error, on_free_ports, repo, repo_str};
 
 /// Azurite's well-known development account.
 const AZURITE_ACCOUNT: &str = "devstoreaccount1";
@@ -76,7 +76,29 @@ impl Cloud {
             eprintln!("SKIPPED {self:?} emulator tests: {why}");
             return None;
         };
-        let port = free_port();
+        let emulator = on_free_ports(1, |ports| self.launch(&binary, buckets, ports[0]));
+        let addr = emulator.addr;
+        if let Cloud::Azure = self {
+            for container in ["data", "out"] {
+                create_container(addr, container);
+            }
+            upload_tree(
+                &azure_store(addr, "data"),
+                buckets.join("data").as_path(),
+                "",
+            );
+        }
+        Some(emulator)
+    }
+
+    /// Starts the emulator on `port`; an error when it exits before it listens (the port
+    /// was taken).
+    fn launch(
+        self,
+        binary: &std::ffi::OsStr,
+        buckets: &Path,
+        port: u16,
+    ) -> Result<Emulator, String> {
         let dir = tempfile::tempdir().unwrap();
         let mut command = Command::new(PathBuf::from(binary));
         match self {
@@ -104,25 +126,15 @@ impl Cloud {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("starting the {self:?} emulator: {e}"));
+            .map_err(|e| format!("starting the {self:?} emulator: {e}"))?;
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let emulator = Emulator {
+        let mut emulator = Emulator {
             child,
             addr,
             _dir: dir,
         };
-        wait_for(addr);
-        if let Cloud::Azure = self {
-            for container in ["data", "out"] {
-                create_container(addr, container);
-            }
-            upload_tree(
-                &azure_store(addr, "data"),
-                buckets.join("data").as_path(),
-                "",
-            );
-        }
-        Some(emulator)
+        wait_for(addr, &mut emulator.child)?;
+        Ok(emulator)
     }
 
     /// prepcost's environment for reaching the emulator through `proxy`.
@@ -148,16 +160,23 @@ impl Cloud {
     }
 }
 
-/// Waits until something listens at `addr` (an emulator takes a second or two).
-fn wait_for(addr: SocketAddr) {
+/// Waits until `child` listens on `addr` (an emulator takes a second or two); an error when it
+/// exits first.
+fn wait_for(addr: SocketAddr, child: &mut Child) -> Result<(), String> {
     let start = Instant::now();
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "the emulator exited with {status} before listening on {addr}"
+            ));
+        }
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "{addr} never listened"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    Ok(())
 }
 
 /// Creates a container in Azurite: a PUT signed with the development account's Shared Key

@@ -1,8 +1,11 @@
 //! The HTML and Markdown reports: every chart of `profile`, `inspect` and `loader` on the
-//! sample data drawn by headless Chromium and found non-blank; the Markdown report's
-//! sections as GitHub-flavoured tables.
+//! sample data drawn by headless Chromium, each of its colours on screen, and the bars of the
+//! profile's charts as long as the report's figures say; the Markdown report's sections as
+//! GitHub-flavoured tables.
 
 use std::path::{Path, PathBuf};
+
+use serde_json::Value;
 
 use crate::jobs::tool;
 use crate::support::{command, prepcost, repo_str};
@@ -21,15 +24,155 @@ const CHROMIUM_FLAGS: [&str; 10] = [
     "--force-device-scale-factor=1",
 ];
 
-/// Writes the report of `args` to an HTML file in `dir` and returns the page.
-fn html_report(dir: &Path, name: &str, args: &[&str]) -> (PathBuf, String) {
+/// Writes the report of `args` to an HTML file in `dir`; the page, and the same run's JSON
+/// report.
+fn html_report(dir: &Path, name: &str, args: &[&str]) -> (PathBuf, String, Value) {
     let path = dir.join(format!("{name}.html"));
     let mut all = args.to_vec();
-    all.extend(["--quiet", "--report", path.to_str().unwrap()]);
+    all.extend([
+        "--quiet",
+        "--format",
+        "json",
+        "--report",
+        path.to_str().unwrap(),
+    ]);
     let run = prepcost(&all);
     assert_eq!(run.code, 0, "{name}: {}", run.stderr);
     let page = std::fs::read_to_string(&path).unwrap();
-    (path, page)
+    (path, page, serde_json::from_str(&run.stdout).unwrap())
+}
+
+/// A filled shape of a chart: its colour, and for a `<rect>` its middle row and width.
+#[derive(Debug)]
+struct Shape {
+    fill: (u8, u8, u8),
+    bar: Option<(f64, f64)>,
+}
+
+/// The filled `<rect>`s and `<circle>`s of an SVG, in order.
+fn shapes(svg: &str) -> Vec<Shape> {
+    let attribute = |tag: &str, name: &str| -> Option<String> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[at..at + tag[at..].find('"')?].to_string())
+    };
+    let number = |tag: &str, name: &str| attribute(tag, name).and_then(|v| v.parse::<f64>().ok());
+    let mut found = Vec::new();
+    for (at, _) in svg.match_indices('<') {
+        let tag = &svg[at..at + svg[at..].find('>').unwrap()];
+        if !(tag.starts_with("<rect ") || tag.starts_with("<circle ")) {
+            continue;
+        }
+        let Some(hex) = attribute(tag, "fill").and_then(|f| f.strip_prefix('#').map(String::from))
+        else {
+            continue;
+        };
+        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+        let bar = match (
+            number(tag, "y"),
+            number(tag, "height"),
+            number(tag, "width"),
+        ) {
+            (Some(y), Some(h), Some(w)) if tag.starts_with("<rect ") => Some((y + h / 2.0, w)),
+            _ => None,
+        };
+        found.push(Shape {
+            fill: (channel(0), channel(2), channel(4)),
+            bar,
+        });
+    }
+    found
+}
+
+/// Whether a pixel is `colour`, give or take anti-aliasing.
+fn is_colour(px: &[u8], (r, g, b): (u8, u8, u8)) -> bool {
+    px[0].abs_diff(r) <= 8 && px[1].abs_diff(g) <= 8 && px[2].abs_diff(b) <= 8
+}
+
+/// Pixels of `colour` in the image, and in the row `y` alone.
+fn pixels_of(image: &Image, colour: (u8, u8, u8), y: usize) -> (usize, usize) {
+    let stride = image.width * image.channels;
+    let all = image.pixels.chunks(image.channels);
+    let total = all.filter(|px| is_colour(px, colour)).count();
+    let row = &image.pixels[y * stride..(y + 1) * stride];
+    let in_row = row
+        .chunks(image.channels)
+        .filter(|px| is_colour(px, colour))
+        .count();
+    (total, in_row)
+}
+
+/// Asserts that every colour the chart fills with is on screen, and that its bars (those of
+/// [`bars_of`]) are as long as `values` say: ordered alike, each in proportion to the
+/// longest within 5% (or 2 pixels of anti-aliased edges).
+fn assert_drawn(name: &str, id: &str, svg: &str, png: &Path, values: Option<Vec<f64>>) {
+    let image = decode_png(&std::fs::read(png).unwrap());
+    let shapes = shapes(svg);
+    assert!(!shapes.is_empty(), "{name}: chart '{id}' fills nothing");
+    for shape in shapes
+        .iter()
+        .filter(|s| s.bar.is_none_or(|(_, w)| w >= 1.0))
+    {
+        let (on_screen, _) = pixels_of(&image, shape.fill, 0);
+        assert!(
+            on_screen > 0,
+            "{name}: '{id}': colour {:?} is not on screen",
+            shape.fill
+        );
+    }
+    let Some(values) = values else {
+        return;
+    };
+    let bars: Vec<(f64, (u8, u8, u8))> = shapes
+        .iter()
+        .filter_map(|s| s.bar.map(|(y, _)| (y, s.fill)))
+        .collect();
+    assert_eq!(bars.len(), values.len(), "{name}: '{id}': a bar per figure");
+    let drawn: Vec<f64> = bars
+        .iter()
+        .map(|&(y, colour)| pixels_of(&image, colour, y as usize).1 as f64)
+        .collect();
+    let longest = (0..values.len())
+        .max_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap();
+    assert!(
+        drawn[longest] > 100.0,
+        "{name}: '{id}': the longest bar is {} px",
+        drawn[longest]
+    );
+    for (i, (&value, &px)) in values.iter().zip(&drawn).enumerate() {
+        let expected = drawn[longest] * value / values[longest];
+        assert!(
+            (px - expected).abs() <= (0.05 * expected).max(2.0),
+            "{name}: '{id}': bar {i} is {px} px, {expected:.1} px by the report ({values:?} \
+             drawn as {drawn:?})"
+        );
+    }
+}
+
+/// The figures the bars of a profile's chart stand for, from its JSON report: `rows` (the
+/// source's and each stage's rows) and `time` (each step's wall seconds).
+fn bars_of(report: &Value, id: &str) -> Option<Vec<f64>> {
+    let f = |v: &Value| v.as_f64().unwrap();
+    let stages = report["stages"].as_array()?;
+    match id {
+        "rows" => Some(
+            std::iter::once(f(&report["scan"]["rows"]))
+                .chain(stages.iter().map(|s| f(&s["rows_out"])))
+                .collect(),
+        ),
+        "time" => {
+            let mut steps = vec![f(&report["scan"]["wall_seconds"])];
+            steps.extend(stages.iter().map(|s| f(&s["wall_seconds"])));
+            for part in ["tokens", "output"] {
+                if report[part].is_object() {
+                    steps.push(f(&report[part]["wall_seconds"]));
+                }
+            }
+            steps.push(f(&report["totals"]["run_wall_by_part"]["other"]));
+            Some(steps)
+        }
+        _ => None,
+    }
 }
 
 /// Each `<figure id=…>` of the page with its `<svg>`.
@@ -207,7 +350,7 @@ fn every_chart_of_the_html_reports_is_drawn_and_not_blank() {
         ),
     ];
     for (name, args, expected) in reports {
-        let (page_path, page) = html_report(dir.path(), name, &args);
+        let (page_path, page, report) = html_report(dir.path(), name, &args);
         assert!(!page.contains("<script"), "{name}: no scripts");
         assert!(only_svg_namespace(&page), "{name}: nothing from elsewhere");
         let found = figures(&page);
@@ -226,6 +369,8 @@ fn every_chart_of_the_html_reports_is_drawn_and_not_blank() {
                 "{name}: chart '{id}' looks blank ({:.2}% inked, {colours} colours)",
                 share * 100.0
             );
+            let values = (name == "profile").then(|| bars_of(&report, id)).flatten();
+            assert_drawn(name, id, svg, &png, values);
         }
         // The whole page renders too (on a laptop-sized window).
         let png = dir.path().join(format!("{name}-page.png"));

@@ -14,6 +14,7 @@ mod layers;
 mod loader;
 mod memory;
 mod near_dedup;
+mod output;
 mod pipeline;
 mod reports;
 mod sample_data;

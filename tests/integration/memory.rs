@@ -2,6 +2,10 @@
 //! and near dedup keeps the rows an unlimited run keeps, spills, and the process's peak
 //! resident memory (its own `VmHWM`, which the report gives) stays within the limit plus
 //! prepcost's fixed overhead; the loader's shuffle stays within that overhead.
+//!
+//! The overhead grows with the threads and partitions, which follow the cores prepcost may
+//! run on; it was measured on 2 cores, so the runs here are pinned to 2 (their CPU affinity,
+//! which the engine, tokio and rayon all size themselves by), whatever the machine has.
 
 use std::fs::File;
 
@@ -10,7 +14,10 @@ use serde_json::Value;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 
-use crate::support::{prepcost, text_batch};
+use crate::support::{Run, command, text_batch};
+
+/// The cores the measured runs may use: those the overhead was measured with.
+const CORES: usize = 2;
 
 /// What prepcost holds besides the memory pool: its code and runtime (about 90 MiB on a
 /// small file), Parquet readers' buffers and decoded batches in flight. Measured at 74–151
@@ -23,9 +30,19 @@ pub const FIXED_OVERHEAD: u64 = 160 << 20;
 fn run_measured(args: &[&str]) -> (Value, u64) {
     let mut all = args.to_vec();
     all.extend_from_slice(&["--format", "json"]);
-    let run = prepcost(&all);
+    let run = on_cores(&all);
     assert_eq!(run.code, 0, "prepcost {all:?}: {}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let seen = match report["command"].as_str() {
+        Some("loader") => &report["run"]["cores"],
+        _ => &report["run"]["threads"],
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert_eq!(
+        seen,
+        &Value::from(CORES.min(cores)),
+        "the run is pinned to {CORES} cores"
+    );
     let peak = match report["command"].as_str() {
         Some("loader") => &report["run"]["peak_rss_bytes"],
         _ => &report["totals"]["peak_rss_bytes"],
@@ -34,6 +51,42 @@ fn run_measured(args: &[&str]) -> (Value, u64) {
         .as_u64()
         .unwrap_or_else(|| panic!("peak RSS in {all:?}"));
     (report, peak)
+}
+
+/// Runs prepcost with `args` on the first [`CORES`] cores the test may use.
+fn on_cores(args: &[&str]) -> Run {
+    use std::os::unix::process::CommandExt;
+    let mut command = command(env!("CARGO_BIN_EXE_prepcost"));
+    command.args(args);
+    // SAFETY: the closure runs in the child between fork and exec and only calls
+    // sched_getaffinity and sched_setaffinity, which are async-signal-safe system calls.
+    unsafe {
+        command.pre_exec(|| {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            let size = std::mem::size_of::<libc::cpu_set_t>();
+            if libc::sched_getaffinity(0, size, &mut set) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let mut kept: libc::cpu_set_t = std::mem::zeroed();
+            let mut n = 0;
+            for cpu in 0..libc::CPU_SETSIZE as usize {
+                if n < CORES && libc::CPU_ISSET(cpu, &set) {
+                    libc::CPU_SET(cpu, &mut kept);
+                    n += 1;
+                }
+            }
+            if libc::sched_setaffinity(0, size, &kept) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = command.output().expect("the prepcost binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// A Parquet file of `rows` English-like texts of about 40 words, one in ten an exact copy

@@ -419,8 +419,15 @@ fn a_store_failing_beyond_the_retry_budget_fails_the_run_cleanly() {
 #[test]
 fn output_to_s3_is_committed_whole_and_replaces_what_was_there() {
     let root = tempfile::tempdir().unwrap();
+    // An earlier output of prepcost's: a file its manifest lists.
     std::fs::create_dir_all(root.path().join("out/result")).unwrap();
     std::fs::write(root.path().join("out/result/stale.parquet"), b"old").unwrap();
+    std::fs::write(
+        root.path().join("out/result/_prepcost_manifest.json"),
+        r#"{"prepcost_version": "0.1.0", "run_id": "r", "source": "s", "rows": 1,
+            "files": [{"name": "stale.parquet", "bytes": 3}]}"#,
+    )
+    .unwrap();
     let s3 = Server::s3(root.path(), Faults::None);
     let env = s3_env(&s3);
     let report = json(
@@ -437,14 +444,21 @@ fn output_to_s3_is_committed_whole_and_replaces_what_was_there() {
     let output = &report["output"];
     assert_eq!(output["uri"], "s3://out/result/");
     let files = output["files"].as_u64().unwrap();
-    assert_eq!(files_below(&root.path().join("out")).len() as u64, files);
+    assert_eq!(
+        files_below(&root.path().join("out")).len() as u64,
+        files + 1
+    );
     assert!(
         !root.path().join("out/result/stale.parquet").exists(),
         "replaced whole"
     );
     // One multipart upload per file: created, parts, completed.
     let counted = Counts::from_report(&output["requests"]);
-    assert_eq!(counted.put, 2 * files, "create and complete per file");
+    assert_eq!(
+        counted.put,
+        2 * files + 1,
+        "create and complete per file, and the manifest"
+    );
     assert!(counted.multipart_parts >= files);
     assert_eq!(counted.delete, 1, "the stale object");
     assert_eq!(

@@ -192,11 +192,33 @@ pub fn read_rows(dir: &Path) -> Vec<String> {
     rows
 }
 
-/// A port nothing listens on now.
+/// A port nothing listens on now; another test may take it before the caller binds it, so a
+/// server started on it goes through [`on_free_ports`].
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    free_ports(1)[0]
+}
+
+/// `n` distinct ports nothing listens on now.
+fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
+/// Starts a server with `n` ports that were free: `start` returns `Err` when the server
+/// could not listen (a port was taken in between, by another test), and is tried again with
+/// other ports, up to five times.
+pub fn on_free_ports<T>(n: usize, mut start: impl FnMut(&[u16]) -> Result<T, String>) -> T {
+    let mut failures = Vec::new();
+    for _ in 0..5 {
+        match start(&free_ports(n)) {
+            Ok(started) => return started,
+            Err(e) => failures.push(e),
+        }
+    }
+    panic!("no server started on free ports in five tries: {failures:#?}");
 }

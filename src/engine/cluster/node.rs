@@ -47,7 +47,8 @@ pub async fn client_context(
         .with_config(config)
         .with_runtime_env(runtime)
         .build();
-    let state = with_functions(state);
+    let state =
+        with_functions(state).map_err(|e| Error::engine("registering prepcost's functions", &e))?;
     let ctx = match engine {
         Engine::Ballista { scheduler } => SessionContext::remote_with_state(scheduler, state)
             .await
@@ -122,13 +123,16 @@ fn with_codecs(config: SessionConfig) -> SessionConfig {
         .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()))
 }
 
-/// `state` with every prepcost function registered.
-fn with_functions(mut state: SessionState) -> SessionState {
+/// `state` with every prepcost function registered; an error when one cannot be, or when
+/// one would replace a function of the same name.
+fn with_functions(mut state: SessionState) -> datafusion::error::Result<SessionState> {
     for function in udf::all() {
-        // Registering returns the function it replaced, if any; none is expected.
-        let _ = state.register_udf(Arc::new(function));
+        let name = function.name().to_string();
+        if state.register_udf(Arc::new(function))?.is_some() {
+            return datafusion::common::internal_err!("two functions are named {name}");
+        }
     }
-    state
+    Ok(state)
 }
 
 /// Every function an executor must know: DataFusion's and prepcost's.
@@ -153,7 +157,7 @@ pub async fn run_scheduler(settings: &SchedulerSettings) -> Result<()> {
         ..SchedulerConfig::default()
     }
     .with_override_session_builder(Arc::new(|config| {
-        default_session_builder(config).map(with_functions)
+        default_session_builder(config).and_then(|state| Ok(with_functions(state)?))
     }));
     config.override_logical_codec = Some(Arc::new(LogicalCodec::default()));
     config.override_physical_codec = Some(Arc::new(PhysicalCodec::default()));

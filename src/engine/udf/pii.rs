@@ -1,10 +1,15 @@
 //! Personal data in text: e-mail addresses and public IPv4 addresses as datatrove's
 //! PIIFormatter finds them (its patterns; an IPv4 address counts when Python's `is_global`
 //! says so), public IPv6 addresses (global unicast, 2000::/3, outside the documentation and
-//! protocol ranges) and phone numbers (North American, or international with a `+`, 8–15
-//! digits). `pii_count(text)` counts them by kind; `pii_redact(text [, email [, ip [, phone]]])`
-//! replaces them, cycling through datatrove's replacements within each text unless given its
-//! own, and tallies what it replaced for the stage's report.
+//! protocol ranges) and phone numbers (North American, or international with a `+`, 10–15
+//! digits). Addresses at reserved domains (RFC 2606: example.com/.net/.org, .example, .test,
+//! .invalid, .localhost) and the fictional numbers NXX-555-01XX are not personal data.
+//! `pii_count(text)` counts them by kind; `pii_redact(text [, email [, ip [, phone]]])`
+//! replaces them with values that are none of these — reserved e-mail domains, the IPv4 and
+//! IPv6 documentation ranges, fictional phone numbers — unless given its own, and tallies
+//! what it replaced for the stage's report. Redacted text counts as clean:
+//! `pii_count(pii_redact(x))` is zero for every kind (a replacement glued to the digits
+//! beside it can form a new address: redaction repeats until none is left).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,7 +57,7 @@ impl PiiKind {
     /// Whether a match of the pattern is the real thing.
     fn accepts(self, text: &str, start: usize, found: &str) -> bool {
         match self {
-            Self::Email => true,
+            Self::Email => !is_reserved_domain(found.rsplit('@').next().unwrap_or("")),
             Self::Ipv4 => found.parse::<Ipv4Addr>().is_ok_and(is_global_v4),
             Self::Ipv6 => {
                 stands_alone(text, start, found, ':')
@@ -60,7 +65,9 @@ impl PiiKind {
             }
             Self::Phone => {
                 let digits = found.chars().filter(char::is_ascii_digit).count();
-                stands_alone(text, start, found, '+') && (10..=15).contains(&digits)
+                stands_alone(text, start, found, '+')
+                    && (10..=15).contains(&digits)
+                    && !is_fictional_phone(found)
             }
         }
     }
@@ -77,6 +84,25 @@ const IPV6: &str = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}";
 /// North American numbers (area and exchange codes starting 2–9) and international numbers
 /// with a country code.
 const PHONE: &str = r"(?:\+1[ .-]?)?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[ .-])[2-9][0-9]{2}[ .-][0-9]{4}|\+[1-9][0-9]{0,2}[ .-]?(?:\([0-9]{1,4}\)[ .-]?)?[0-9]{1,4}(?:[ .-]?[0-9]{2,4}){1,4}";
+
+/// RFC 2606's reserved names: example.com, .net and .org (and names below them), and the
+/// top-level domains .example, .test, .invalid and .localhost.
+fn is_reserved_domain(domain: &str) -> bool {
+    let domain = domain.to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.');
+    let below = |name: &str| domain == name || domain.ends_with(&format!(".{name}"));
+    ["example.com", "example.net", "example.org"]
+        .into_iter()
+        .chain(["example", "test", "invalid", "localhost"])
+        .any(below)
+}
+
+/// The numbers reserved for fiction: 555-0100 to 555-0199 after any North American area
+/// code (its last seven digits 55501XX).
+fn is_fictional_phone(found: &str) -> bool {
+    let digits: Vec<u8> = found.bytes().filter(u8::is_ascii_digit).collect();
+    digits.len() >= 7 && digits[digits.len() - 7..digits.len() - 2] == *b"55501"
+}
 
 /// Whether the match is not part of a longer word or number.
 fn stands_alone(text: &str, start: usize, found: &str, joiner: char) -> bool {
@@ -121,19 +147,12 @@ fn is_global_v6(ip: Ipv6Addr) -> bool {
         && !(s[0] == 0x2001 && s[1] == 0x0db8)
 }
 
-/// The personal data of `text`, by kind, in the order of [`PiiKind::ALL`].
+/// The personal data of `text`, by kind, in the order of [`PiiKind::ALL`]: what redacting it
+/// with the default replacements replaces (later kinds are looked for after the earlier ones
+/// are replaced, and a replacement decides whether what follows it stands alone).
 pub fn count(text: &str) -> [u64; 4] {
-    let mut counts = [0; 4];
-    let mut current = std::borrow::Cow::Borrowed(text);
-    for kind in PiiKind::ALL {
-        // Later kinds are looked for after the earlier ones are replaced, as in `redact`.
-        let (replaced, n) = replace(&current, kind, &["\u{0}"]);
-        counts[kind as usize] = n;
-        if n > 0 {
-            current = std::borrow::Cow::Owned(replaced);
-        }
-    }
-    counts
+    static DEFAULTS: LazyLock<Replacements> = LazyLock::new(Replacements::default);
+    DEFAULTS.redact_once(text, &mut String::new())
 }
 
 /// Replaces every accepted match of `kind`, cycling through `replacements`.
@@ -156,8 +175,9 @@ fn replace(text: &str, kind: PiiKind, replacements: &[&str]) -> (String, u64) {
     (out, n)
 }
 
-/// The replacements for each kind: datatrove's for e-mails and IPv4 addresses, and
-/// documentation values for IPv6 and phone numbers.
+/// The replacements for each kind, none of them personal data by [`count`]: datatrove's
+/// e-mail addresses (at reserved domains), the IPv4 and IPv6 documentation ranges (RFC 5737,
+/// RFC 3849) and a fictional phone number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Replacements {
     by_kind: [Vec<String>; 4],
@@ -169,14 +189,7 @@ impl Default for Replacements {
         Self {
             by_kind: [
                 own(&["email@example.com", "firstname.lastname@example.org"]),
-                own(&[
-                    "22.214.171.124",
-                    "126.96.36.199",
-                    "188.8.131.52",
-                    "184.108.40.206",
-                    "220.127.116.11",
-                    "18.104.22.168",
-                ]),
+                own(&["192.0.2.1", "198.51.100.1", "203.0.113.1"]),
                 own(&["2001:db8::1"]),
                 own(&["555-0100"]),
             ],
@@ -207,8 +220,29 @@ impl Replacements {
         Ok(replacements)
     }
 
-    /// `text` with its personal data replaced, and what was replaced, by kind.
+    /// `text` with its personal data replaced, and what was replaced, by kind. A replacement
+    /// can join the characters beside it into a new match (`2` and `58.8.8.8` redacted give
+    /// `2192.0.2.1`, in which `219.0.2.1` is public): such matches are replaced too, pass
+    /// after pass, but counted only when they were in `text`.
     pub fn redact(&self, text: &str, out: &mut String) -> [u64; 4] {
+        let counts = self.redact_once(text, out);
+        if counts == [0; 4] {
+            return counts;
+        }
+        // Each further pass consumes characters of the text beside a replacement; the
+        // bound is a guard, not a limit ever reached.
+        for _ in 0..64 {
+            if count(out) == [0; 4] {
+                break;
+            }
+            let again = std::mem::take(out);
+            self.redact_once(&again, out);
+        }
+        counts
+    }
+
+    /// One pass of [`Self::redact`].
+    fn redact_once(&self, text: &str, out: &mut String) -> [u64; 4] {
         let mut counts = [0; 4];
         out.clear();
         out.push_str(text);
@@ -402,13 +436,21 @@ mod tests {
 
     #[test]
     fn emails_and_public_ipv4_as_datatrove_replaces_them() {
-        let (out, counts) =
-            redacted("Write to jane.doe@mail.example.net or bob@x.io from 8.8.8.8.");
+        let (out, counts) = redacted("Write to jane.doe@mail.ex.net or bob@x.io from 8.8.8.8.");
         assert_eq!(
             out,
-            "Write to email@example.com or firstname.lastname@example.org from 22.214.171.124."
+            "Write to email@example.com or firstname.lastname@example.org from 192.0.2.1."
         );
         assert_eq!(counts, [2, 1, 0, 0]);
+        // Reserved domains are not anyone's address.
+        for kept in [
+            "a@example.com",
+            "b@mail.example.org",
+            "c@host.test",
+            "d@x.invalid",
+        ] {
+            assert_eq!(redacted(kept).1, [0; 4], "{kept}");
+        }
         // Private, reserved and leading-zero addresses stay.
         for kept in [
             "10.0.0.1",
@@ -448,9 +490,68 @@ mod tests {
     }
 
     #[test]
+    fn replacements_glued_to_digits_are_redacted_again() {
+        // `2` + `192.0.2.1` holds the public 219.0.2.1; `+1 800 ` + `555-0100` is fictional.
+        for text in ["258.8.8.8", "+1 800 (415) 555-2671", "1.2.3.4.8.8.8.8"] {
+            let (out, counts) = redacted(text);
+            assert_eq!(count(&out), [0; 4], "{text} → {out}");
+            assert_eq!(counts, count(text), "{text}");
+        }
+    }
+
+    #[test]
     fn counting_agrees_with_redacting() {
-        let text = "a@b.co 8.8.8.8 (212) 555-0147 2a00:1450::1";
+        let text = "a@b.co 8.8.8.8 (212) 555-2671 2a00:1450::1";
         assert_eq!(count(text), redacted(text).1);
         assert_eq!(count(text), [1, 1, 1, 1]);
+    }
+
+    /// Pieces texts are made of: personal data of every kind, the replacements themselves,
+    /// and the digits, dots, signs and letters that can glue onto them.
+    fn piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            prop::sample::select(vec![
+                "jane.doe@mail.ex.net",
+                "bob@x.io",
+                "a@[8.8.8.8]",
+                "email@example.com",
+                "8.8.8.8",
+                "58.8.8.8",
+                "192.0.2.1",
+                "1.2.3.4",
+                "10.0.0.1",
+                "2a00:1450:4001:81b::200e",
+                "2001:db8::1",
+                "(415) 555-2671",
+                "+44 20 7946 0958",
+                "555-0100",
+                "+1 ",
+                "800 ",
+                "212-",
+                "+49 (30) ",
+            ])
+            .prop_map(String::from),
+            "[0-9]{1,4}",
+            "[ .:@+()-]{1,2}",
+            "[a-z]{1,5}",
+            any::<char>().prop_map(String::from),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::util::property::cases())]
+
+        /// Redacted text is clean: `pii_count(pii_redact(x))` is zero for every kind, and
+        /// what redacting counts is what counting finds.
+        #[test]
+        fn redacted_text_holds_no_personal_data(
+            pieces in proptest::collection::vec(piece(), 0..12)
+        ) {
+            let text = pieces.concat();
+            let (out, counts) = redacted(&text);
+            proptest::prop_assert_eq!(count(&out), [0; 4], "{:?} → {:?}", text, out);
+            proptest::prop_assert_eq!(counts, count(&text));
+        }
     }
 }

@@ -5,7 +5,10 @@
 //! the stop words `the be to of and that have with`.
 
 use super::words::split_words;
-use super::{Bound, Judge, Rule, Verdict, chars, is_punctuation, python_lines, rule, share};
+use super::{
+    Bound, Judge, Rule, Verdict, chars, is_punctuation, is_python_alpha, python_lines,
+    python_lstrip, python_rstrip, rule, share,
+};
 
 const STOP_WORDS: [&str; 8] = ["the", "be", "to", "of", "and", "that", "have", "with"];
 
@@ -54,14 +57,14 @@ pub fn measure(text: &str, judge: &mut Judge) -> Verdict {
     let lines = python_lines(text);
     let lines_where =
         |test: fn(&str) -> bool| share(lines.iter().filter(|l| test(l)).count(), lines.len());
-    judge.set(4, lines_where(|l| l.trim_start().starts_with(['•', '-'])))?;
+    judge.set(4, lines_where(|l| python_lstrip(l).starts_with(['•', '-'])))?;
     judge.set(
         5,
-        lines_where(|l| l.trim_end().ends_with("...") || l.trim_end().ends_with('…')),
+        lines_where(|l| python_rstrip(l).ends_with("...") || python_rstrip(l).ends_with('…')),
     )?;
     let alphabetic = words
         .iter()
-        .filter(|w| w.chars().any(char::is_alphabetic))
+        .filter(|w| w.chars().any(is_python_alpha))
         .count();
     judge.set(6, share(alphabetic, words.len()))?;
     let mut present = [false; STOP_WORDS.len()];
@@ -118,5 +121,89 @@ mod tests {
             gopher_quality(&numbers),
             Some("gopher_below_alpha_threshold")
         );
+    }
+
+    /// The verdict on `text`, which must not be `rule` (the text sits at its bound).
+    fn passes(text: &str, rule: &str) {
+        assert_ne!(gopher_quality(text), Some(rule), "{text:?}");
+    }
+
+    /// Every rule on a text whose measure is exactly its default bound (kept, as datatrove's
+    /// strict comparisons keep it) and one just beyond it (dropped, with the rule's name).
+    #[test]
+    fn each_rule_at_its_exact_default_bound() {
+        let lines = |texts: &[String]| texts.join("\n");
+        // Words: 50 and 100,000 kept; 49 and 100,001 not.
+        passes(&prose(50), "gopher_short_doc");
+        assert_eq!(gopher_quality(&prose(49)), Some("gopher_short_doc"));
+        passes(&prose(100_000), "gopher_long_doc");
+        assert_eq!(gopher_quality(&prose(100_001)), Some("gopher_long_doc"));
+        // Mean word length 3 and 10 exactly.
+        let three = "the cat and dog ".repeat(13);
+        passes(&three, "gopher_below_avg_threshold");
+        let below = format!("{three}of");
+        assert_eq!(gopher_quality(&below), Some("gopher_below_avg_threshold"));
+        let ten = "wonderland ".repeat(50);
+        passes(&ten, "gopher_above_avg_threshold");
+        let above = format!("{ten}wonderlands");
+        assert_eq!(gopher_quality(&above), Some("gopher_above_avg_threshold"));
+        // `#` per word: 7 in 70 words (`#xyz` is two) and 7 in 69.
+        let hashes = |k: usize| format!("{} {}", prose(k), "#xyz ".repeat(7));
+        passes(&hashes(56), "gopher_too_many_hashes");
+        assert_eq!(gopher_quality(&hashes(55)), Some("gopher_too_many_hashes"));
+        // Ellipses per word: 6 in 60 words and 6 in 59.
+        let ellipses = |k: usize| format!("{}{}", "... ".repeat(6), prose(k));
+        passes(&ellipses(54), "gopher_too_many_ellipsis");
+        assert_eq!(
+            gopher_quality(&ellipses(53)),
+            Some("gopher_too_many_ellipsis")
+        );
+        // Bullet lines: 9 of 10, and 19 of 20.
+        let bulleted = |bullets: usize, plain: usize| {
+            let mut all = vec!["- the cat sat upon big mat and".to_string(); bullets];
+            all.extend(vec![prose(7); plain]);
+            lines(&all)
+        };
+        passes(&bulleted(9, 1), "gopher_too_many_bullets");
+        assert_eq!(
+            gopher_quality(&bulleted(19, 1)),
+            Some("gopher_too_many_bullets")
+        );
+        // Lines ending in an ellipsis: 3 of 10, and 4 of 10.
+        let trailing = |n: usize| {
+            let mut all: Vec<String> = (0..n).map(|_| format!("{} ...", prose(6))).collect();
+            all.extend((n..10).map(|_| prose(6)));
+            lines(&all)
+        };
+        passes(&trailing(3), "gopher_too_many_end_ellipsis");
+        assert_eq!(
+            gopher_quality(&trailing(4)),
+            Some("gopher_too_many_end_ellipsis")
+        );
+        // Words with a letter: 60 of 75, and 60 of 76.
+        let numbers = |m: usize| format!("{} {}", prose(60), "123 ".repeat(m));
+        passes(&numbers(15), "gopher_below_alpha_threshold");
+        assert_eq!(
+            gopher_quality(&numbers(16)),
+            Some("gopher_below_alpha_threshold")
+        );
+        // A letter as Python's isalpha sees it: Ⅻ (a letter number) is none.
+        let roman = format!("{} Ⅻ", numbers(15));
+        assert_eq!(gopher_quality(&roman), Some("gopher_below_alpha_threshold"));
+        // Stop words: two kinds (each any number of times), and one.
+        let two = "the cat and fish sat upon big mats ".repeat(7);
+        assert_eq!(gopher_quality(&two), None);
+        let one = "the cat from fish sat upon big mats ".repeat(7);
+        assert_eq!(gopher_quality(&one), Some("gopher_enough_stop_words"));
+    }
+
+    #[test]
+    fn lines_are_stripped_as_python_strips_them() {
+        // \x1f is white space to str.lstrip(): a bullet after it starts the line.
+        let bulleted = (0..10)
+            .map(|_| "\u{1f}- the cat sat upon big mat and")
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(gopher_quality(&bulleted), Some("gopher_too_many_bullets"));
     }
 }

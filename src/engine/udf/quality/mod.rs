@@ -175,6 +175,27 @@ fn python_strip(s: &str) -> &str {
     s.trim_matches(is_python_space)
 }
 
+/// Python's `str.lstrip()` without arguments.
+fn python_lstrip(s: &str) -> &str {
+    s.trim_start_matches(is_python_space)
+}
+
+/// Python's `str.rstrip()` without arguments.
+fn python_rstrip(s: &str) -> &str {
+    s.trim_end_matches(is_python_space)
+}
+
+/// Python's `str.isalpha()` for one character: a letter (general category L: Lu, Ll, Lt, Lm,
+/// Lo) — not the letter numbers (Nl) and combining marks (Other_Alphabetic) that Rust's
+/// `char::is_alphabetic` also accepts.
+fn is_python_alpha(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    static LETTERS: OnceLock<Vec<(char, char)>> = OnceLock::new();
+    in_ranges(class_ranges(&LETTERS, r"\p{L}"), c)
+}
+
 /// Python's `str.isspace()` for one character: Unicode white space and the separators
 /// \x1c–\x1f.
 fn is_python_space(c: char) -> bool {
@@ -258,5 +279,21 @@ mod tests {
             assert!(!is_terminal_punctuation(c), "{c:?}");
         }
         assert!(!is_punctuation('z'));
+    }
+
+    #[test]
+    fn strip_and_isalpha_as_python() {
+        // str.strip() removes the separators \x1c–\x1f; Rust's trim does not.
+        assert_eq!(python_strip("\u{1f} a \u{1c}"), "a");
+        assert_eq!(python_lstrip("\u{1f}- x "), "- x ");
+        assert_eq!(python_rstrip(" x...\u{1d}"), " x...");
+        // isalpha: letters of every script, not letter numbers or combining marks.
+        for c in ['a', 'Z', 'é', 'ß', 'я', '中', 'ǅ', 'ʰ'] {
+            assert!(is_python_alpha(c), "{c:?}");
+        }
+        for c in ['Ⅻ', '\u{0903}', '\u{0301}', '1', '_', ' ', '\u{24B6}'] {
+            assert!(!is_python_alpha(c), "{c:?}");
+        }
+        assert!('Ⅻ'.is_alphabetic() && '\u{0903}'.is_alphabetic());
     }
 }

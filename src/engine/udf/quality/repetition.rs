@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::words::split_words;
-use super::{Bound, Judge, Rule, Verdict, chars, rule, share};
+use super::{Bound, Judge, Rule, Verdict, chars, python_strip, rule, share};
 
 /// What Gopher's repetition rules measure, in the order they are taken (datatrove's names).
 pub const MEASURES: &[&str] = &[
@@ -47,7 +47,7 @@ pub const RULES: &[Rule] = &[
 /// by characters), the most frequent 2- to 4-gram, and the repeated 5- to 10-grams.
 pub fn measure(text: &str, judge: &mut Judge) -> Verdict {
     let length = chars(text);
-    let paragraphs = split_runs(text.trim(), 2);
+    let paragraphs = split_runs(python_strip(text), 2);
     let (count, repeated) = duplicates(&paragraphs);
     judge.set(0, share(count, paragraphs.len()))?;
     judge.set(1, share(repeated, length))?;
@@ -174,5 +174,47 @@ mod tests {
         assert_eq!(top_n_gram_chars(&["a", "b", "a", "b", "a"], 2), 6);
         // "ab" "ba" "ab"(repeat, skip 2) → 2 characters.
         assert_eq!(repeated_n_gram_chars(&["a", "b", "a", "b", "a"], 2), 2);
+    }
+
+    /// Unique text of `n` characters: letters that never repeat a word.
+    fn unique(seed: usize, n: usize) -> String {
+        let letters: Vec<char> = ('a'..='z').collect();
+        (0..n)
+            .map(|i| letters[(i * 7 + seed * 11 + i / 26) % 26])
+            .collect()
+    }
+
+    /// The paragraph and line rules on texts exactly at their default bounds (kept) and just
+    /// beyond (dropped with the rule's name).
+    #[test]
+    fn paragraph_and_line_rules_at_their_exact_bounds() {
+        for (separator, count_rule, chars_rule) in [
+            ("\n\n", "dup_para_frac", "dup_para_char_frac"),
+            ("\n", "dup_line_frac", "dup_line_char_frac"),
+        ] {
+            // 3 repeats in 10 parts is 0.3; 4 in 11 is beyond.
+            let parts = |repeats: usize| {
+                let mut all: Vec<String> = (0..6).map(|i| unique(i, 40)).collect();
+                all.extend(vec!["xy".to_string(); repeats + 1]);
+                all.join(separator)
+            };
+            assert_ne!(gopher_repetition(&parts(3)), Some(count_rule));
+            assert_eq!(gopher_repetition(&parts(4)), Some(count_rule));
+            // P P Q R: the 10 characters of the repeated P are 0.2 of 50, and beyond it of 49.
+            let chars = |total: usize| {
+                let r = total - 20 - 12 - 3 * separator.len();
+                let p = unique(1, 10);
+                let text = [p.clone(), p, unique(2, 12), unique(3, r)].join(separator);
+                assert_eq!(text.chars().count(), total);
+                text
+            };
+            assert_ne!(gopher_repetition(&chars(50)), Some(chars_rule));
+            assert_eq!(gopher_repetition(&chars(49)), Some(chars_rule));
+        }
+        // Paragraphs are taken from the text stripped as str.strip() strips it.
+        assert_eq!(
+            split_runs(python_strip("\u{1f}a\n\nb\u{1c}"), 2),
+            ["a", "b"]
+        );
     }
 }
