@@ -128,6 +128,8 @@ pub async fn run(command: Command) -> Result<Outcome> {
     };
     let report = match ended {
         Ok(Ok(Ok(report))) => report,
+        // A refused file is not written, not even to say the run failed.
+        Ok(Ok(Err(error @ Error::Refused { .. }))) => return Err(error),
         Ok(Ok(Err(error))) => {
             let failed = Ending::Failed {
                 command: name,

@@ -362,6 +362,13 @@ fn a_failed_run_leaves_the_output_target_as_it_was() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("previous.parquet"), "the previous dataset").unwrap();
+    // An earlier output of prepcost's, which a successful run would replace.
+    std::fs::write(
+        out.join("_prepcost_manifest.json"),
+        r#"{"prepcost_version": "0.1.0", "run_id": "r", "source": "s", "rows": 1,
+            "files": [{"name": "previous.parquet", "bytes": 20}]}"#,
+    )
+    .unwrap();
     write(
         &dir.path().join("bad.sql"),
         "SELECT * FROM input WHERE missing_column",
@@ -379,11 +386,12 @@ fn a_failed_run_leaves_the_output_target_as_it_was() {
         out.to_str().unwrap(),
     ]);
     assert_error(&run, &["bad.sql"]);
-    let kept: Vec<_> = std::fs::read_dir(&out)
+    let mut kept: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(kept, ["previous.parquet"]);
+    kept.sort();
+    assert_eq!(kept, ["_prepcost_manifest.json", "previous.parquet"]);
     let beside: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())

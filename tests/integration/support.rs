@@ -162,13 +162,15 @@ pub fn stage_rows(report: &ProfileReport) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
-/// Every row of a Parquet dataset directory (files in name order) rendered as text lines.
+/// Every row of a Parquet dataset directory (its `.parquet` files in name order) rendered as
+/// text lines.
 pub fn read_rows(dir: &Path) -> Vec<String> {
     use datafusion::arrow::util::display::array_value_to_string;
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
         .collect();
     files.sort();
     let mut rows = Vec::new();
