@@ -195,7 +195,9 @@ pub fn read_rows(dir: &Path) -> Vec<String> {
 }
 
 /// A port nothing listens on now; another test may take it before the caller binds it, so a
-/// server started on it goes through [`on_free_ports`].
+/// server started on it goes through [`on_free_ports`]. (The cluster tests use it for a port
+/// no scheduler listens on.)
+#[cfg(feature = "ballista")]
 pub fn free_port() -> u16 {
     free_ports(1)[0]
 }
