@@ -157,7 +157,7 @@ pub async fn run_scheduler(settings: &SchedulerSettings) -> Result<()> {
         ..SchedulerConfig::default()
     }
     .with_override_session_builder(Arc::new(|config| {
-        default_session_builder(config).and_then(|state| Ok(with_functions(state)?))
+        default_session_builder(config).and_then(with_functions)
     }));
     config.override_logical_codec = Some(Arc::new(LogicalCodec::default()));
     config.override_physical_codec = Some(Arc::new(PhysicalCodec::default()));
