@@ -28,7 +28,10 @@ try:
 except ImportError:
     import unicodedata
 
-from datasketch import MinHash, MinHashLSH
+try:  # Only the comparisons need datasketch; the shingling is imported without it.
+    from datasketch import MinHash, MinHashLSH
+except ImportError:
+    MinHash = MinHashLSH = None
 
 BANDS, ROWS, NGRAM, CHAR_NGRAM = 14, 8, 5, 5
 THRESHOLD = (1 / BANDS) ** (1 / ROWS)

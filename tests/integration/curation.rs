@@ -73,7 +73,7 @@ fn pii_redaction_is_written_and_counted_by_kind() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data.parquet");
     let texts = [
-        Some("Mail jane.doe@example.net or call (415) 555-2671."),
+        Some("Mail jane.doe@mail.ex.net or call (415) 555-2671."),
         Some("Server at 8.8.8.8, router at 192.168.0.1, v6 at 2a00:1450:4001:81b::200e."),
         Some("nothing personal here"),
         None,
@@ -101,7 +101,7 @@ fn pii_redaction_is_written_and_counted_by_kind() {
         rows.contains("Mail email@example.com or call 555-0100."),
         "{rows}"
     );
-    assert!(rows.contains("Server at 22.214.171.124, router at 192.168.0.1, v6 at 2001:db8::1."));
+    assert!(rows.contains("Server at 192.0.2.1, router at 192.168.0.1, v6 at 2001:db8::1."));
     assert!(!rows.contains("jane.doe") && !rows.contains("8.8.8.8"));
     let table = prepcost(&["profile", data.to_str().unwrap(), "--pipeline", &pipeline]);
     assert!(table.stdout.contains("Redacted"), "{}", table.stdout);

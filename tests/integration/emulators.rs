@@ -428,8 +428,14 @@ fn output_is_all_or_nothing(
     let written = objects(cloud, emulator, "out", "result");
     assert_eq!(
         written.len() as u64,
-        report["output"]["files"].as_u64().unwrap(),
-        "{cloud:?}"
+        report["output"]["files"].as_u64().unwrap() + 1,
+        "{cloud:?}: its files and the manifest"
+    );
+    assert!(
+        written
+            .iter()
+            .any(|o| o.ends_with("_prepcost_manifest.json")),
+        "{written:?}"
     );
     assert!(!written.is_empty(), "{cloud:?}: {written:?}");
 

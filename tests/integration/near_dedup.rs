@@ -293,3 +293,39 @@ fn bad_parameters_are_one_line_and_exit_2() {
         assert_error(&run, needles);
     }
 }
+
+/// The near-dedup figures of the reference report against an independent MinHash LSH
+/// (`tests/reference/near_dedup_check.py`: the stage's shingling re-implemented in Python,
+/// signatures from random hashes, 100 seeded runs): the documents removed lie within the
+/// runs' range. Needs a Python with pyarrow and numpy (`PREPCOST_PYTHON`; `.ci/run` makes one).
+#[test]
+fn reference_near_dedup_figures_agree_with_an_independent_lsh() {
+    let test = "reference_near_dedup_figures_agree_with_an_independent_lsh";
+    let Some(python) = std::env::var_os("PREPCOST_PYTHON") else {
+        crate::support::skip(
+            test,
+            "PREPCOST_PYTHON (a Python with pyarrow and numpy) is not set",
+        );
+        return;
+    };
+    let out = crate::support::command(python)
+        .current_dir(crate::support::repo(""))
+        .args([
+            "tests/reference/near_dedup_check.py",
+            "--binary",
+            env!("CARGO_BIN_EXE_prepcost"),
+            "--report",
+            "tests/reference/reports/profile_fortunes_zh_near_dedup.json",
+            "--source",
+            "sample-data/fortunes_zh.parquet",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("rows_removed: 40 (independent:"), "{said}");
+}
