@@ -844,3 +844,20 @@ fn footers_other_readers_accept_are_read_and_implausible_ones_refused() {
         "implausible Parquet footer: num_rows is -1"
     );
 }
+
+/// The what-if sizes of the reference report against pyarrow writing the same layouts
+/// (`tests/reference/whatif_check.py`): each within 3% (they differ in what the two writers
+/// add besides the data: statistics, page indexes, metadata; measured within 1%).
+#[test]
+fn reference_what_if_sizes_agree_with_pyarrow() {
+    let args = [
+        "--report",
+        "tests/reference/reports/inspect_fortunes_intl_what_if.json",
+        "--source",
+        "sample-data/fortunes_intl.parquet",
+    ];
+    let test = "reference_what_if_sizes_agree_with_pyarrow";
+    if let Some(said) = crate::support::reference_check(test, "whatif_check.py", &args) {
+        assert_eq!(said.matches(" ok").count(), 19, "{said}");
+    }
+}

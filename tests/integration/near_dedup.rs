@@ -300,32 +300,17 @@ fn bad_parameters_are_one_line_and_exit_2() {
 /// runs' range. Needs a Python with pyarrow and numpy (`PREPCOST_PYTHON`; `.ci/run` makes one).
 #[test]
 fn reference_near_dedup_figures_agree_with_an_independent_lsh() {
+    let args = [
+        "--binary",
+        env!("CARGO_BIN_EXE_prepcost"),
+        "--report",
+        "tests/reference/reports/profile_fortunes_zh_near_dedup.json",
+        "--source",
+        "sample-data/fortunes_zh.parquet",
+    ];
     let test = "reference_near_dedup_figures_agree_with_an_independent_lsh";
-    let Some(python) = std::env::var_os("PREPCOST_PYTHON") else {
-        crate::support::skip(
-            test,
-            "PREPCOST_PYTHON (a Python with pyarrow and numpy) is not set",
-        );
+    let Some(said) = crate::support::reference_check(test, "near_dedup_check.py", &args) else {
         return;
     };
-    let out = crate::support::command(python)
-        .current_dir(crate::support::repo(""))
-        .args([
-            "tests/reference/near_dedup_check.py",
-            "--binary",
-            env!("CARGO_BIN_EXE_prepcost"),
-            "--report",
-            "tests/reference/reports/profile_fortunes_zh_near_dedup.json",
-            "--source",
-            "sample-data/fortunes_zh.parquet",
-        ])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(said.contains("rows_removed: 40 (independent:"), "{said}");
 }

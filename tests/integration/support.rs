@@ -226,3 +226,29 @@ pub fn on_free_ports<T>(n: usize, mut start: impl FnMut(&[u16]) -> Result<T, Str
     }
     panic!("no server started on free ports in five tries: {failures:#?}");
 }
+
+/// Runs a Python check of `tests/reference/` with `args`, in the repository, and returns what it
+/// printed; `None` (with a notice, or a failure when `.ci/run` requires it) without a Python
+/// that has pyarrow and numpy (`PREPCOST_PYTHON`). The check failing fails the test.
+pub fn reference_check(test: &str, script: &str, args: &[&str]) -> Option<String> {
+    let Some(python) = std::env::var_os("PREPCOST_PYTHON") else {
+        skip(
+            test,
+            "PREPCOST_PYTHON (a Python with pyarrow and numpy) is not set",
+        );
+        return None;
+    };
+    let out = command(python)
+        .current_dir(repo(""))
+        .arg(format!("tests/reference/{script}"))
+        .args(args)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script}: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(said)
+}
