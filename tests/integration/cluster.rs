@@ -240,31 +240,41 @@ fn a_source_in_object_storage_runs_on_a_cluster() {
 fn a_plain_ballista_executor_fails_the_run_naming_the_function() {
     let (_scheduler, address) = scheduler();
     let scheduler_port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
-    let (port, grpc_port) = (free_port(), free_port());
     // An executor with Ballista's own functions only, in this process.
     let runtime = Background(Some(tokio::runtime::Runtime::new().unwrap()));
-    runtime.0.as_ref().unwrap().spawn(async move {
-        use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
-        let config = ExecutorProcessConfig {
-            bind_host: "127.0.0.1".into(),
-            external_host: Some("127.0.0.1".into()),
-            port,
-            grpc_port,
-            scheduler_host: "127.0.0.1".into(),
-            scheduler_port,
-            vcores: 1,
-            ..ExecutorProcessConfig::default()
-        };
-        let _ = start_executor_process(Arc::new(config)).await;
+    on_free_ports(2, |ports| {
+        let (port, grpc_port) = (ports[0], ports[1]);
+        let executor = runtime.0.as_ref().unwrap().spawn(async move {
+            use ballista_executor::executor_process::{
+                ExecutorProcessConfig, start_executor_process,
+            };
+            let config = ExecutorProcessConfig {
+                bind_host: "127.0.0.1".into(),
+                external_host: Some("127.0.0.1".into()),
+                port,
+                grpc_port,
+                scheduler_host: "127.0.0.1".into(),
+                scheduler_port,
+                vcores: 1,
+                ..ExecutorProcessConfig::default()
+            };
+            start_executor_process(Arc::new(config)).await
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if executor.is_finished() {
+                return Err(format!(
+                    "the plain executor stopped before listening on {port}"
+                ));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the plain executor never listened"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
     });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the plain executor never listened"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     // Counting the source's tokens is the first work executors are given; without it, the
     // first SQL stage is.
     for (extra, expected) in [
