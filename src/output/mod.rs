@@ -72,7 +72,6 @@ pub async fn write(
     let staging_parent = match &remote {
         Some(_) => session.temp_dir().to_path_buf(),
         None => {
-            guard::local_existing(&target_path).map_err(&fail)?;
             let parent = match target_path.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),

@@ -91,28 +91,14 @@ fn resolve_local(path: &str) -> PathBuf {
     };
     let absolute = std::path::absolute(base).unwrap_or_else(|_| PathBuf::from(base));
     let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    loop {
+    while let Some(parent) = existing.parent() {
         if let Ok(real) = std::fs::canonicalize(existing) {
-            return rest.iter().rev().fold(real, |mut p, c: &Component| {
-                match c {
-                    Component::ParentDir => {
-                        p.pop();
-                    }
-                    Component::Normal(name) => p.push(name),
-                    _ => {}
-                }
-                p
-            });
+            let rest = absolute.strip_prefix(existing).unwrap_or(Path::new(""));
+            return lexically_normal(&real.join(rest));
         }
-        match (existing.parent(), existing.components().next_back()) {
-            (Some(parent), Some(last)) => {
-                rest.push(last);
-                existing = parent;
-            }
-            _ => return lexically_normal(&absolute),
-        }
+        existing = parent;
     }
+    lexically_normal(&absolute)
 }
 
 /// `path` with `.` and `..` applied by name.

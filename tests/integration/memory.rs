@@ -14,7 +14,7 @@ use serde_json::Value;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 
-use crate::support::{Run, command, text_batch};
+use crate::support::{Run, command, run_to_end, text_batch};
 
 /// The cores the measured runs may use: those the overhead was measured with.
 const CORES: usize = 2;
@@ -81,12 +81,7 @@ fn on_cores(args: &[&str]) -> Run {
             Ok(())
         });
     }
-    let out = command.output().expect("the prepcost binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_to_end(command)
 }
 
 /// A Parquet file of `rows` English-like texts of about 40 words, one in ten an exact copy

@@ -30,6 +30,11 @@ pub fn prepcost_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = command(env!("CARGO_BIN_EXE_prepcost"));
     command.args(args);
     command.envs(env.iter().copied());
+    run_to_end(command)
+}
+
+/// Runs `command` to its end; what it did.
+pub fn run_to_end(mut command: Command) -> Run {
     let out = command.output().expect("the prepcost binary runs");
     Run {
         code: out.status.code().unwrap_or(-1),

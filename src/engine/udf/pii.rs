@@ -229,14 +229,14 @@ impl Replacements {
         if counts == [0; 4] {
             return counts;
         }
-        // Each further pass consumes characters of the text beside a replacement; the
-        // bound is a guard, not a limit ever reached.
+        // A pass that finds nothing leaves the text clean. Each further pass consumes
+        // characters of the text beside a replacement; the bound is a guard, not a limit
+        // ever reached.
         for _ in 0..64 {
-            if count(out) == [0; 4] {
+            let again = std::mem::take(out);
+            if self.redact_once(&again, out) == [0; 4] {
                 break;
             }
-            let again = std::mem::take(out);
-            self.redact_once(&again, out);
         }
         counts
     }
